@@ -1,0 +1,317 @@
+"""The ``pressmark`` command line: the staff's way to load, inspect and republish the catalogue."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app, optional_modules
+from app.resources import open_store
+from indexer import matching
+from indexer.inventory_load import load_inventory
+from indexer.inventory_store import InventoryError
+from indexer.load import LoadReport, load_file
+from indexer.marc import count_records
+from indexer.store import RecordStore, StoreError
+
+MARC_SUFFIXES = {".mrc", ".marc", ".dat", ".xml", ".mrx", ".gz"}
+
+
+@contextmanager
+def store_or_fail(*, create: bool = False) -> Iterator[RecordStore]:
+    """Opens the configured store, turning store errors into clear command-line errors."""
+    try:
+        store = open_store(current_app.config, create=create)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield store
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+
+
+@contextmanager
+def progress_bar(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A click progress bar on standard error, handed out as an ``advance(n)`` callable."""
+    with click.progressbar(
+        length=max(length, 1), label=label, file=sys.stderr, show_pos=True, show_eta=True
+    ) as bar:
+        yield bar.update
+
+
+def _marc_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in MARC_SUFFIXES)
+        else:
+            files.append(path)
+    return files
+
+
+def load_files(store: RecordStore, files: list[Path], match: tuple[str, ...]) -> LoadReport:
+    """Loads files one after the other into one report, with a progress bar per file."""
+    report = LoadReport()
+    for path in files:
+        try:
+            total = count_records(path)
+            with progress_bar(total, f"{path.name:<28.28}") as advance:
+                load_file(store, path, match=match, report=report, progress=advance)
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return report
+
+
+def echo_report(report: LoadReport, seconds: float) -> None:
+    """Prints a load summary and the first rejections."""
+    rate = report.read / seconds if seconds > 0 else 0.0
+    click.echo(f"{report.read} records read in {seconds:.1f} s ({rate:.0f}/s): {report.summary()}")
+    for rejection in report.rejections[:20]:
+        click.echo(f"  rejected {rejection}")
+    if report.rejected > 20:
+        click.echo(f"  ... and {report.rejected - 20} more rejections (see the log)")
+
+
+@click.command("init")
+@click.option("--no-samples", is_flag=True, help="Create an empty store; load nothing.")
+@with_appcontext
+def init_command(no_samples: bool) -> None:
+    """Create the record store and load the sample records with their inventory.
+
+    Running it again is safe: records and inventory already loaded are matched, not duplicated.
+
+    Example:
+
+        pressmark init
+    """
+    config = current_app.config
+    with store_or_fail(create=True) as store:
+        click.echo(f"record store: {config['DATABASE']}")
+        if no_samples:
+            return
+        sample_dir = Path(config["SAMPLE_DIR"])
+        files = _marc_files((sample_dir,))
+        if not files:
+            raise click.ClickException(f"no MARC files in {sample_dir}")
+        started = time.monotonic()
+        report = load_files(store, files, matching.parse_methods(config["LOAD_MATCH"]))
+        echo_report(report, time.monotonic() - started)
+        for csv_path in sorted(sample_dir.glob("*.csv")):
+            counts = load_inventory(store, csv_path)
+            click.echo(f"inventory {csv_path.name}: {counts.summary()}")
+    _run_hooks("after_init")
+
+
+@click.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--match",
+    help="Match methods in order, e.g. 001,035,isbn; 'none' always adds. "
+    "Default: the LOAD_MATCH setting.",
+)
+@with_appcontext
+def load_command(files: tuple[Path, ...], match: str | None) -> None:
+    """Load binary MARC (.mrc) or MARCXML files, plain or gzipped, into the store.
+
+    Each record overlays the stored record it matches (see --match) or is added. Bad records are
+    skipped and listed with their position; the load goes on.
+
+    Example:
+
+        pressmark load catalogue.mrc updates.xml.gz --match 001,isbn
+    """
+    for path in files:
+        if not path.exists():
+            raise click.ClickException(f"no such file: {path}")
+    try:
+        methods = matching.parse_methods(match or current_app.config["LOAD_MATCH"])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--match") from exc
+    with store_or_fail() as store:
+        started = time.monotonic()
+        report = load_files(store, _marc_files(files), methods)
+        echo_report(report, time.monotonic() - started)
+    _run_hooks("after_load")
+
+
+@click.command("inventory")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def inventory_command(files: tuple[Path, ...]) -> None:
+    """Load holdings, items, portfolios and representations from CSV or MFHD MARC files.
+
+    The CSV format is described in the README ("Inventory files").
+
+    Example:
+
+        pressmark inventory items.csv holdings.mrc
+    """
+    with store_or_fail() as store:
+        for path in files:
+            try:
+                counts = load_inventory(store, path)
+            except (OSError, ValueError) as exc:
+                raise click.ClickException(f"{path}: {exc}") from exc
+            click.echo(f"{path.name}: {counts.summary()}")
+            for problem in counts.problems[:20]:
+                click.echo(f"  {problem}")
+
+
+@click.command("item")
+@click.argument("item")
+@click.argument("status", type=click.Choice(["available", "loaned", "missing"]))
+@with_appcontext
+def item_command(item: str, status: str) -> None:
+    """Change an item's status (by barcode or item id): a loan, a return, a missing copy.
+
+    Example:
+
+        pressmark item 39001001 loaned
+    """
+    with store_or_fail() as store:
+        try:
+            mms_id = store.inventory.set_item_status(item, status)
+        except InventoryError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"item {item} is {status} (record {mms_id})")
+
+
+@click.command("export")
+@click.option(
+    "--output", "-o", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["marcxml", "marc", "published"]),
+    default="marcxml",
+    show_default=True,
+    help="marcxml: stored records; marc: binary ISO 2709; published: OAI marc21 blobs.",
+)
+@click.option(
+    "--include-deleted", is_flag=True, help="Also export deleted records (leader/05 = d)."
+)
+@with_appcontext
+def export_command(output: Path | None, format_: str, include_deleted: bool) -> None:
+    """Write every record of the store to one file, in MMS ID order.
+
+    Example:
+
+        pressmark export --format marc -o catalogue.mrc
+    """
+    from indexer.export import export_records
+
+    with store_or_fail() as store:
+        stream = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115
+        try:
+            counts = export_records(store, stream, format_, include_deleted=include_deleted)
+        finally:
+            if output:
+                stream.close()
+    click.echo(f"exported {counts['written']} records, skipped {counts['skipped']}", err=True)
+
+
+@click.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@with_appcontext
+def stats_command(as_json: bool) -> None:
+    """Show counts of records, deletions, sets, inventory and changes.
+
+    Example:
+
+        pressmark stats
+    """
+    with store_or_fail() as store:
+        stats = store.stats()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    for key, value in stats.items():
+        click.echo(f"{key:<20} {value}")
+
+
+@click.command("republish")
+@with_appcontext
+def republish_command() -> None:
+    """Re-render every record's published XML; records whose XML changed get a new datestamp.
+
+    Run it after changing the publishing settings (852 or availability enrichment).
+
+    Example:
+
+        PRESSMARK_PUBLISH_AVAILABILITY=false pressmark republish
+    """
+    with store_or_fail() as store:
+        total = store.stats()["records"]
+        with progress_bar(int(total or 0), "republishing") as advance:
+            bumped = store.republish(progress=advance)
+    click.echo(f"{total} records re-rendered, {bumped} changed and got a new datestamp")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Run the development server (use gunicorn in production, see the README).
+
+    Example:
+
+        pressmark serve --port 8080
+    """
+    try:
+        open_store(current_app.config).close()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+#: Command modules of the other stages; each defines ``commands`` (a list) and may define hooks.
+PLUGIN_MODULES = (
+    "app.commands_index",
+    "app.commands_harvest",
+    "app.commands_publish",
+    "app.commands_sets",
+)
+
+
+def _plugins() -> list:
+    return optional_modules(PLUGIN_MODULES)
+
+
+def _run_hooks(name: str) -> None:
+    for module in _plugins():
+        hook = getattr(module, name, None)
+        if hook is not None:
+            hook()
+
+
+main = FlaskGroup(
+    create_app=create_app,
+    add_default_commands=False,
+    help="Pressmark: publish a library catalogue over OAI-PMH and SRU, harvest others into it.",
+)
+for _command in (
+    init_command,
+    load_command,
+    inventory_command,
+    item_command,
+    export_command,
+    stats_command,
+    republish_command,
+    serve_command,
+):
+    main.add_command(_command)
+for _module in _plugins():
+    for _command in _module.commands:
+        main.add_command(_command)
