@@ -66,6 +66,12 @@ class PutResult:
     identifier: str | None
 
 
+def _mark_unicode(record: Record) -> None:
+    """Sets leader/09 to ``a``: the store holds Unicode whatever the source encoding was."""
+    if len(str(record.leader)) == 24 and record.leader[9] != "a":
+        record.leader = record.leader[:9] + "a" + record.leader[10:]
+
+
 def to_datetime(seconds: int) -> datetime:
     """Returns a store datestamp (epoch seconds) as an aware UTC datetime."""
     return datetime.fromtimestamp(seconds, UTC)
@@ -168,8 +174,7 @@ class RecordStore:
         A record with leader/05 = ``d`` deletes the record it matches (``ignored`` when none does).
         Leader/09 is set to ``a``: the store holds Unicode whatever the source encoding was.
         """
-        if len(str(record.leader)) == 24 and record.leader[9] != "a":
-            record.leader = record.leader[:9] + "a" + record.leader[10:]
+        _mark_unicode(record)
         is_delete = record.leader[5] == "d"
         xml = record_to_xml(record)
         digest = hashlib.sha1(xml).hexdigest()
@@ -207,6 +212,7 @@ class RecordStore:
         oai_identifier: str | None = None,
     ) -> str | None:
         """Returns the MMS ID of the stored record that ``record`` would overlay, or None."""
+        _mark_unicode(record)
         keys = matching.match_keys(record, matching.METHODS, oai_identifier)
         digest = hashlib.sha1(record_to_xml(record)).hexdigest()
         row = self._find_match(record, keys, match, digest)
