@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import Flask
 
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

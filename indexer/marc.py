@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lxml import etree
-from pymarc import Record
+from pymarc import Field, Indicators, Leader, Record, Subfield
+from pymarc.marc8 import marc8_to_unicode
 
 from indexer.marcxml import record_from_element
 
@@ -141,6 +142,8 @@ def decode_iso2709(raw: bytes) -> tuple[Record, list[str]]:
         leader = raw[:24].decode("ascii")
     except UnicodeDecodeError as exc:
         raise ValueError("leader is not ASCII") from exc
+    if leader[:5].isdigit() and int(leader[:5]) > len(raw):
+        raise ValueError(f"TruncatedRecord: leader says {int(leader[:5])} bytes, found {len(raw)}")
     if not leader[:5].isdigit() or int(leader[:5]) != len(raw):
         # exporters that miscount (or records over 99,999 bytes): the terminator is what counts
         notes.append(f"leader length {leader[:5]!r} repaired to {len(raw)}")
@@ -152,6 +155,17 @@ def decode_iso2709(raw: bytes) -> tuple[Record, list[str]]:
     if not use_utf8 and _looks_utf8(body):
         use_utf8 = True
         notes.append(f"leader/09 {leader[9]!r} but the data is UTF-8: read as UTF-8")
+    if not _directory_consistent(raw):
+        # lengths counted in characters rather than bytes, or edited by hand: trust the terminators
+        try:
+            record = _decode_by_terminators(raw, use_utf8)
+        except ValueError:
+            pass  # let pymarc say what is wrong
+        else:
+            notes.append(
+                "directory lengths do not match the data: fields read by their terminators"
+            )
+            return record, notes
     attempts = (
         [("utf-8", "strict"), ("marc-8", ""), ("utf-8", "replace")]
         if use_utf8
@@ -180,7 +194,74 @@ def decode_iso2709(raw: bytes) -> tuple[Record, list[str]]:
         if not record.fields:
             raise ValueError("record has no fields")
         return record, notes
-    raise ValueError(f"{type(last).__name__}: {last}" if str(last) else type(last).__name__)
+    try:
+        record = _decode_by_terminators(raw, use_utf8)
+    except ValueError:
+        raise ValueError(
+            f"{type(last).__name__}: {last}" if str(last) else type(last).__name__
+        ) from None
+    notes.append(f"directory unusable ({type(last).__name__}): fields read by their terminators")
+    return record, notes
+
+
+def _directory_consistent(raw: bytes) -> bool:
+    """Returns whether every directory entry ends its field on a field terminator."""
+    end = raw.find(b"\x1e", 24)
+    if end < 0 or (end - 24) % 12 or not raw[12:17].isdigit():
+        return False
+    base = int(raw[12:17])
+    if base != end + 1:
+        return False
+    try:
+        for i in range(24, end, 12):
+            length, offset = int(raw[i + 3 : i + 7]), int(raw[i + 7 : i + 12])
+            if length < 1 or raw[base + offset + length - 1] != 0x1E:
+                return False
+    except (ValueError, IndexError):
+        return False
+    return True
+
+
+def _decode_by_terminators(raw: bytes, use_utf8: bool) -> Record:
+    """Reads a record whose directory lengths or base address are wrong, by field terminators.
+
+    The directory gives the tags in order; the fields are the data between field terminators (0x1E).
+    Exporters that count characters instead of bytes produce such records.
+
+    Raises:
+        ValueError: the tags and the fields do not pair up.
+    """
+    end = raw.find(b"\x1e", 24)
+    directory = raw[24:end]
+    if end < 0 or len(directory) % 12 or not directory.isascii():
+        raise ValueError("no usable directory")
+    tags = [directory[i : i + 3].decode("ascii") for i in range(0, len(directory), 12)]
+    chunks = raw[end + 1 :].rstrip(b"\x1d").split(b"\x1e")
+    if chunks and chunks[-1] == b"":
+        chunks.pop()
+    if len(chunks) != len(tags):
+        raise ValueError("directory and fields do not pair up")
+    record = Record(leader=raw[:24].decode("ascii"), force_utf8=use_utf8)
+    record.leader = Leader(raw[:24].decode("ascii"))
+
+    def text(data: bytes) -> str:
+        return data.decode("utf-8", "replace") if use_utf8 else marc8_to_unicode(data, True)
+
+    for tag, chunk in zip(tags, chunks, strict=True):
+        if tag < "010" and tag.isdigit():
+            record.add_field(Field(tag=tag, data=text(chunk)))
+            continue
+        parts = chunk.split(b"\x1f")
+        indicators = (parts[0].decode("ascii", "replace") + "  ")[:2]
+        subfields = [
+            Subfield(code=part[:1].decode("ascii", "replace"), value=text(part[1:]))
+            for part in parts[1:]
+            if part
+        ]
+        record.add_field(Field(tag=tag, indicators=Indicators(*indicators), subfields=subfields))
+    if not record.fields:
+        raise ValueError("record has no fields")
+    return record
 
 
 def read_iso2709(fh: BinaryIO) -> Iterator[Entry]:

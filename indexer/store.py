@@ -24,7 +24,7 @@ from pathlib import Path
 from pymarc import Record
 
 from indexer import matching
-from indexer.inventory import EMPTY, Inventory
+from indexer.inventory import EMPTY
 from indexer.inventory_store import InventoryStore
 from indexer.marcxml import record_from_xml, record_to_xml
 from indexer.publish import PublishOptions, render
@@ -87,9 +87,10 @@ class RecordStore:
         create: bool = False,
         publish: PublishOptions | None = None,
         institution_suffix: str = "0101",
+        timeout: float = 10.0,
     ) -> None:
         self.path = Path(path)
-        self.conn = connect(self.path, create=create)
+        self.conn = connect(self.path, create=create, timeout=timeout)
         self.publish_options = publish or PublishOptions()
         self._depth = 0
         if create:

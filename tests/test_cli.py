@@ -1,0 +1,104 @@
+"""The pressmark command line: init, load, inventory, item, export, stats, republish, errors."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from app import create_app
+from indexer.marcxml import MARC_NS
+from tests.conftest import SAMPLES
+
+
+def fresh_runner(tmp_path):
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(tmp_path / "p.db"), "INDEX_DIR": str(tmp_path / "index")}
+    )
+    return app.test_cli_runner()
+
+
+def test_init_creates_the_store_and_loads_the_samples(tmp_path):
+    runner = fresh_runner(tmp_path)
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "6 rejected" in result.output
+    assert "rejected 10_broken_records.mrc: record 4 (byte 381)" in result.output
+    assert "180 items" in result.output
+    again = runner.invoke(args=["init"])
+    assert again.exit_code == 0 and " 0 new" in again.output
+
+
+def test_load_reports_counts(runner, tmp_path):
+    result = runner.invoke(args=["load", str(SAMPLES / "04_marc8_lc.mrc")])
+    assert result.exit_code == 0, result.output
+    assert "20 records read" in result.output and "20 unchanged" in result.output
+
+
+def test_load_with_match_none_adds_copies(runner):
+    result = runner.invoke(args=["load", "--match", "none", str(SAMPLES / "04_marc8_lc.mrc")])
+    assert "20 new" in result.output
+
+
+def test_missing_file_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(args=["load", str(tmp_path / "nope.mrc")])
+    assert result.exit_code == 1
+    assert "no such file" in result.output and "Traceback" not in result.output
+
+
+def test_unknown_match_method_is_a_usage_error(runner):
+    result = runner.invoke(args=["load", "--match", "001,title", str(SAMPLES / "04_marc8_lc.mrc")])
+    assert result.exit_code == 2 and "unknown match method 'title'" in result.output
+
+
+def test_commands_without_a_store_say_to_run_init(tmp_path):
+    result = fresh_runner(tmp_path).invoke(args=["stats"])
+    assert result.exit_code == 1 and "pressmark init" in result.output
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path):
+    (tmp_path / "p.db").write_bytes(b"garbage" * 1000)
+    result = fresh_runner(tmp_path).invoke(args=["load", str(SAMPLES / "04_marc8_lc.mrc")])
+    assert result.exit_code == 1 and "corrupt" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_stats_and_export(runner, tmp_path):
+    stats = runner.invoke(args=["stats"])
+    assert "deleted              2" in stats.output
+    out = tmp_path / "export.xml"
+    result = runner.invoke(args=["export", "-o", str(out), "--include-deleted"])
+    assert result.exit_code == 0, result.output
+    tree = etree.parse(str(out))
+    records = tree.findall(f"{{{MARC_NS}}}record")
+    deleted = [r for r in records if r.findtext(f"{{{MARC_NS}}}leader")[5] == "d"]
+    assert len(deleted) == 2 and len(records) == 257
+    binary = tmp_path / "export.mrc"
+    result = runner.invoke(args=["export", "--format", "marc", "-o", str(binary)])
+    assert result.exit_code == 0 and binary.read_bytes().count(b"\x1d") == 255
+
+
+def test_item_status_change_and_unknown_item(runner):
+    result = runner.invoke(args=["item", "39000001", "available"])
+    assert result.exit_code == 0 and "is available" in result.output
+    bad = runner.invoke(args=["item", "NOPE", "loaned"])
+    assert bad.exit_code == 1 and "no item NOPE" in bad.output
+
+
+def test_inventory_file_with_bad_rows_reports_them(runner, tmp_path):
+    csv_file = tmp_path / "inv.csv"
+    csv_file.write_text(
+        "kind,record,library_code,barcode,status\n"
+        "item,(OCoLC)13810341,MAIN,NEW-1,available\n"
+        "item,no-such-record,MAIN,NEW-2,available\n"
+        "item,(OCoLC)13810341,MAIN,NEW-3,stolen\n"
+    )
+    result = runner.invoke(args=["inventory", str(csv_file)])
+    assert result.exit_code == 0, result.output
+    assert "1 items" in result.output and "2 rejected" in result.output
+    assert "line 3: no record matches 'no-such-record'" in result.output
+    assert "line 4: item status must be one of" in result.output
+
+
+def test_republish_reports_counts(runner):
+    result = runner.invoke(args=["republish"])
+    assert result.exit_code == 0, result.output
+    assert "255 records re-rendered" in result.output
