@@ -43,9 +43,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SAMPLE_DIR"] = str(app.config["SAMPLE_DIR"] or PROJECT_ROOT / "sample_records")
     configure_logging(app.config["LOG_LEVEL"])
 
-    from app import resources
+    from app import cli, resources
 
     resources.init_app(app)
+    cli.init_app(app)
     _register_blueprints(app)
     return app
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app, optional_modules
@@ -296,22 +296,27 @@ def _run_hooks(name: str) -> None:
             hook()
 
 
+def init_app(app: Flask) -> None:
+    """Adds the commands to ``app.cli`` (so ``flask --app app`` and the test runner have them)."""
+    for command in (
+        init_command,
+        load_command,
+        inventory_command,
+        item_command,
+        export_command,
+        stats_command,
+        republish_command,
+        serve_command,
+    ):
+        app.cli.add_command(command)
+    for module in _plugins():
+        for command in module.commands:
+            app.cli.add_command(command)
+
+
+#: The ``pressmark`` script: a FlaskGroup that loads the app's commands.
 main = FlaskGroup(
     create_app=create_app,
     add_default_commands=False,
     help="Pressmark: publish a library catalogue over OAI-PMH and SRU, harvest others into it.",
 )
-for _command in (
-    init_command,
-    load_command,
-    inventory_command,
-    item_command,
-    export_command,
-    stats_command,
-    republish_command,
-    serve_command,
-):
-    main.add_command(_command)
-for _module in _plugins():
-    for _command in _module.commands:
-        main.add_command(_command)

@@ -93,6 +93,7 @@ class RecordStore:
         self.conn = connect(self.path, create=create, timeout=timeout)
         self.publish_options = publish or PublishOptions()
         self._depth = 0
+        self._stamped = set()
         if create:
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('institution_suffix', ?)",
@@ -135,6 +136,7 @@ class RecordStore:
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path} is locked by another writer: {exc}") from exc
         self._depth = 1
+        self._stamped: set[int] = set()
         try:
             yield self
         except BaseException:
@@ -149,7 +151,16 @@ class RecordStore:
         """Returns an Alma-style identifier: ``prefix``, the row number, the institution suffix."""
         return f"{prefix}{number}{self.suffix}"
 
-    def _next_datestamp(self, old: int | None) -> int:
+    def _next_datestamp(self, rec_id: int, old: int | None) -> int:
+        """Returns the record's new datestamp: ``max(now, old + 1)``, once per transaction.
+
+        Changes made in one transaction become visible together, so a record changed several times
+        in it (a record with many items in an inventory file) needs one new datestamp, not several
+        that would run ahead of the clock.
+        """
+        if old is not None and rec_id in self._stamped:
+            return old
+        self._stamped.add(rec_id)
         now = int(time.time())
         return now if old is None else max(now, old + 1)
 
@@ -197,7 +208,7 @@ class RecordStore:
             self.conn.execute(
                 "UPDATE records SET marcxml = ?, digest = ?, deleted = 0, datestamp = ?,"
                 " source = COALESCE(?, source) WHERE id = ?",
-                (xml, digest, self._next_datestamp(old_stamp), source, rec_id),
+                (xml, digest, self._next_datestamp(rec_id, old_stamp), source, rec_id),
             )
             self._save_keys(rec_id, keys)
             self.inventory.holdings_from_852(rec_id, record)
@@ -260,7 +271,7 @@ class RecordStore:
     ) -> str:
         rec_id = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
         mms_id = self.make_id("99", rec_id)
-        now = self._next_datestamp(None)
+        now = self._next_datestamp(rec_id, None)
         self.conn.execute(
             "INSERT INTO records (id, mms_id, datestamp, deleted, marcxml, digest, source, created)"
             " VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
@@ -282,7 +293,7 @@ class RecordStore:
     def _mark_deleted(self, rec_id: int, old_stamp: int, xml: bytes, digest: str) -> None:
         self.conn.execute(
             "UPDATE records SET deleted = 1, datestamp = ?, marcxml = ?, digest = ? WHERE id = ?",
-            (self._next_datestamp(old_stamp), xml, digest, rec_id),
+            (self._next_datestamp(rec_id, old_stamp), xml, digest, rec_id),
         )
         self.conn.execute("DELETE FROM published WHERE record_id = ?", (rec_id,))
         self.log_change(rec_id, "delete")
@@ -334,7 +345,7 @@ class RecordStore:
         if changed:
             self.conn.execute(
                 "UPDATE records SET datestamp = ? WHERE id = ?",
-                (self._next_datestamp(stamp), rec_id),
+                (self._next_datestamp(rec_id, stamp), rec_id),
             )
         self.log_change(rec_id, kind)
         return changed

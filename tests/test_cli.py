@@ -70,10 +70,10 @@ def test_stats_and_export(runner, tmp_path):
     tree = etree.parse(str(out))
     records = tree.findall(f"{{{MARC_NS}}}record")
     deleted = [r for r in records if r.findtext(f"{{{MARC_NS}}}leader")[5] == "d"]
-    assert len(deleted) == 2 and len(records) == 257
+    assert len(deleted) == 2 and len(records) == 258
     binary = tmp_path / "export.mrc"
     result = runner.invoke(args=["export", "--format", "marc", "-o", str(binary)])
-    assert result.exit_code == 0 and binary.read_bytes().count(b"\x1d") == 255
+    assert result.exit_code == 0 and binary.read_bytes().count(b"\x1d") == 256
 
 
 def test_item_status_change_and_unknown_item(runner):
@@ -101,4 +101,4 @@ def test_inventory_file_with_bad_rows_reports_them(runner, tmp_path):
 def test_republish_reports_counts(runner):
     result = runner.invoke(args=["republish"])
     assert result.exit_code == 0, result.output
-    assert "255 records re-rendered" in result.output
+    assert "256 records re-rendered" in result.output

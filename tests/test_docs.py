@@ -7,8 +7,7 @@ import inspect
 
 import click
 
-from app import config_modules
-from app.cli import main
+from app import config_modules, create_app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -23,7 +22,7 @@ def _commands(group: click.Group, prefix: str = ""):
 
 
 def test_every_command_is_in_the_readme_with_help_and_an_example():
-    for name, command in _commands(main):
+    for name, command in _commands(create_app({"TESTING": True}).cli):
         assert f"pressmark {name}" in README, f"`pressmark {name}` is not in the README"
         assert command.help, f"{name} has no help"
         if not isinstance(command, click.Group):
