@@ -23,6 +23,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pymarc import Record
+
 from indexer.inventory_store import InventoryError
 from indexer.marc import open_binary, read_file, sniff_format
 from indexer.matching import normalize_isbn
@@ -31,6 +33,8 @@ from indexer.store import RecordStore
 logger = logging.getLogger(__name__)
 
 KINDS = ("item", "holding", "portfolio", "representation")
+#: Leader/06 of MARC holdings records (MFHD).
+HOLDINGS_TYPES = "uvxy"
 _TRUE = {"", "1", "y", "yes", "true", "available"}
 
 
@@ -58,7 +62,7 @@ def resolve_record(store: RecordStore, ref: str) -> str | None:
         return None
     if store.record_id(ref) is not None:
         return ref
-    candidates = [("001", ref), ("035", ref)]
+    candidates = [("001", ref), ("ctl", ref), ("035", ref)]
     isbn = normalize_isbn(ref)
     if isbn:
         candidates.append(("isbn", isbn))
@@ -154,38 +158,53 @@ def _csv_row(store: RecordStore, row: dict[str, str], counts: InventoryCounts) -
         counts.representations += 1
 
 
+def attach_holdings_record(store: RecordStore, record: Record) -> tuple[int, int]:
+    """Turns one MFHD holdings record into holdings and items of the bib its 004 names.
+
+    Returns (holdings, items) added or found again. Call inside a batch.
+
+    Raises:
+        InventoryError: not a holdings record, or no bibliographic record matches its 004.
+    """
+    if record.leader[6] not in HOLDINGS_TYPES:
+        raise InventoryError(f"not a holdings record (leader/06 {record.leader[6]!r})")
+    f004 = record.get("004")
+    mms_id = resolve_record(store, f004.data) if f004 is not None and f004.data else None
+    if mms_id is None:
+        raise InventoryError("004 matches no bibliographic record")
+    holdings = items = 0
+    for f852 in record.get_fields("852"):
+        library = (f852.get("b") or f852.get("a") or "").strip()
+        if not library:
+            continue
+        location = (f852.get("c") or "").strip()
+        call = " ".join(v.strip() for v in f852.get_subfields("h", "i") if v.strip())
+        holding = store.inventory.add_holding(mms_id, library, "", location, location, call)
+        holdings += 1
+        for item_field in record.get_fields("876", "877", "878"):
+            for barcode in item_field.get_subfields("p"):
+                store.inventory.add_item(holding, barcode.strip())
+                items += 1
+    if not holdings:
+        raise InventoryError("no 852 with a $b library")
+    return holdings, items
+
+
 def load_mfhd(store: RecordStore, path: Path) -> InventoryCounts:
     counts = InventoryCounts()
     with store.batch():
         for entry in read_file(path):
             where = f"record {entry.position}"
-            record = entry.record
-            if record is None:
+            if entry.record is None:
                 counts.problems.append(f"{where}: {entry.error}")
                 continue
-            if record.leader[6] not in "uvxy":
-                counts.problems.append(
-                    f"{where}: not a holdings record (leader/06 {record.leader[6]!r})"
-                )
+            try:
+                holdings, items = attach_holdings_record(store, entry.record)
+            except InventoryError as exc:
+                counts.problems.append(f"{where}: {exc}")
                 continue
-            f004 = record.get("004")
-            mms_id = resolve_record(store, f004.data) if f004 is not None and f004.data else None
-            if mms_id is None:
-                counts.problems.append(f"{where}: 004 matches no bibliographic record")
-                continue
-            for f852 in record.get_fields("852"):
-                library = (f852.get("b") or f852.get("a") or "").strip()
-                if not library:
-                    counts.problems.append(f"{where}: 852 without $b library")
-                    continue
-                location = (f852.get("c") or "").strip()
-                call = " ".join(v.strip() for v in f852.get_subfields("h", "i") if v.strip())
-                holding = store.inventory.add_holding(mms_id, library, "", location, location, call)
-                counts.holdings += 1
-                for item_field in record.get_fields("876", "877", "878"):
-                    for barcode in item_field.get_subfields("p"):
-                        store.inventory.add_item(holding, barcode.strip())
-                        counts.items += 1
+            counts.holdings += holdings
+            counts.items += items
     for problem in counts.problems:
         logger.warning("%s %s", path.name, problem)
     return counts

@@ -11,6 +11,8 @@ from pathlib import Path
 from pymarc import Record
 
 from indexer import matching
+from indexer.inventory_load import HOLDINGS_TYPES, attach_holdings_record
+from indexer.inventory_store import InventoryError
 from indexer.marc import Entry, read_file
 from indexer.store import RecordStore
 
@@ -39,7 +41,8 @@ class Rejection:
 
 @dataclass
 class LoadReport:
-    """Counts of a load: new, updated, unchanged, deleted, ignored (deletions of unknown records)."""
+    """Counts of a load: new, updated, unchanged, deleted, ignored (deletions of unknown records),
+    rejected, and holdings (MFHD records attached as inventory)."""
 
     counts: Counter = field(default_factory=Counter)
     rejections: list[Rejection] = field(default_factory=list)
@@ -62,7 +65,10 @@ class LoadReport:
     def summary(self) -> str:
         """Returns the counts as one line: ``3 new, 1 updated, ...``."""
         parts = ["new", "updated", "unchanged", "deleted", "ignored", "rejected"]
-        return ", ".join(f"{self.counts[p]} {p}" for p in parts)
+        line = ", ".join(f"{self.counts[p]} {p}" for p in parts)
+        if self.counts["holdings"]:
+            line += f"; {self.counts['holdings']} holdings records attached to their bibs"
+        return line
 
 
 def store_entries(
@@ -79,11 +85,25 @@ def store_entries(
     report = report or LoadReport()
     pending: list[Entry] = []
 
+    def _attach(entry: Entry, record: Record) -> None:
+        # a holdings record (MFHD) among the bibs: inventory of the bib its 004 names
+        try:
+            attach_holdings_record(store, record)
+        except InventoryError as exc:
+            report.reject(
+                Rejection(source, entry.position, entry.offset, f"holdings record: {exc}")
+            )
+        else:
+            report.counts["holdings"] += 1
+
     def flush() -> None:
         with store.batch():
             for entry in pending:
                 assert entry.record is not None
                 record = prepare(entry.record) if prepare else entry.record
+                if record.leader[6] in HOLDINGS_TYPES:
+                    _attach(entry, record)
+                    continue
                 result = store.put(record, match=match, source=source)
                 report.counts[result.status] += 1
         if progress:

@@ -88,6 +88,8 @@ def match_keys(
             number = control_number(record)
             if number:
                 keys.append(("001", number))
+                # the bare 001, as holdings records name their bib in 004; never a load match
+                keys.append(("ctl", record["001"].data.strip()))
         elif method == "035":
             keys += [("035", v.strip()) for v in _subfield_values(record, "035", "a") if v.strip()]
         elif method == "isbn":

@@ -117,3 +117,16 @@ def _assert_same(got, want) -> None:
     want_leader = str(want.leader)
     assert str(got.leader) == want_leader[:9] + "a" + want_leader[10:]
     assert _fields(got) == _fields(want)
+
+
+@pytest.mark.corpus
+def test_holdings_records_in_a_bib_file_become_inventory(empty):
+    report = load_file(empty, corpus_file("real/marc4j/sample1a.xml"))
+    assert report.counts["new"] == 4
+    assert report.counts["holdings"] == 4
+    assert [r.reason for r in report.rejections] == [
+        "holdings record: 004 matches no bibliographic record"
+    ]
+    mms = empty.find(next(e.record for e in read_file(corpus_file("real/marc4j/sample1a.xml"))))
+    [holding] = empty.inventory.of(mms).holdings
+    assert (holding.library_code, holding.call_number) == ("gen", "H 75 .26")
