@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from app import create_app, optional_modules
 from app.resources import open_store
@@ -273,7 +274,9 @@ def serve_command(host: str, port: int) -> None:
         open_store(current_app.config).close()
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Flask ignores app.run() under its own CLI, so serve through werkzeug directly
+    click.echo(f"serving on http://{host}:{port}/ (development server; use gunicorn in production)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 #: Command modules of the other stages; each defines ``commands`` (a list) and may define hooks.

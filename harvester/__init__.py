@@ -1,0 +1,28 @@
+"""Remote OAI-PMH repositories into the record store; knows Sickle (in ``client.py`` only), never Flask.
+
+Data flow::
+
+    remote OAI-PMH -> client (strict pages) -> harvest (profile: normalize, match, merge)
+                   -> indexer.store.put (new datestamp, published XML) -> OAI-PMH / SRU
+
+Modules: ``client`` (the strict client), ``harvest`` (runs and their reports), ``profiles`` (import
+profiles, run history, checkpoints, locks), ``merge`` (merge policies), ``crosswalk`` (oai_dc to
+MARC), ``normalize`` (the normalization-rules hook).
+"""
+
+from harvester.client import ClientOptions, HarvestError, OAIClient, ProtocolError
+from harvester.harvest import HarvestReport, harvest
+from harvester.profiles import LockedError, Profile, ProfileError, Profiles
+
+__all__ = [
+    "ClientOptions",
+    "HarvestError",
+    "HarvestReport",
+    "LockedError",
+    "OAIClient",
+    "Profile",
+    "ProfileError",
+    "Profiles",
+    "ProtocolError",
+    "harvest",
+]

@@ -143,6 +143,18 @@ class RecordStore:
             self.conn.execute("ROLLBACK")
             raise
         else:
+            if self._stamped:
+                # stamp at commit: a harvester sees these rows only from now on, so no datestamp
+                # may be older than the commit (a batch can run across a second boundary)
+                now = int(time.time())
+                ids = sorted(self._stamped)
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    self.conn.execute(
+                        f"UPDATE records SET datestamp = {now} WHERE datestamp < {now}"
+                        f" AND id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    )
             self.conn.execute("COMMIT")
         finally:
             self._depth = 0
@@ -441,8 +453,9 @@ class RecordStore:
         """
         where, args = self._list_filter(from_, until)
         if after is not None:
-            where.append("(r.datestamp > ? OR (r.datestamp = ? AND r.id > ?))")
-            args += [after[0], after[0], after[1]]
+            # a row value keeps SQLite on one index range; the OR form sorted the whole rest
+            where.append("(r.datestamp, r.id) > (?, ?)")
+            args += [after[0], after[1]]
         deleted = "(r.deleted OR m.removed)" if set_spec else "r.deleted"
         join = " JOIN set_members m ON m.record_id = r.id AND m.set_spec = ?" if set_spec else ""
         xml = "NULL"

@@ -1,0 +1,234 @@
+"""SRU operations: request arguments -> validated parameters -> results from the index and store.
+
+Ref: <https://www.loc.gov/standards/sru/sru-1-2.html>,
+<https://docs.oasis-open.org/search-ws/searchRetrieve/v1.0/os/part3-sru2.0/searchRetrieve-v1.0-os-part3-sru2.0.html>
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, g
+
+from app.resources import get_store
+from app.sru.diagnostics import Diagnostic, SRUDiagnostic
+from app.sru.records import SCHEMAS, schema_key
+from indexer import index
+from indexer.cql import QueryError, translate
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+logger = logging.getLogger(__name__)
+
+VERSIONS = ("1.1", "1.2", "2.0")
+OPERATIONS = ("explain", "searchRetrieve")
+#: Parameters each version defines (``x-`` extension parameters are always accepted and ignored).
+PARAMETERS = {
+    "1": {
+        "operation",
+        "version",
+        "query",
+        "startRecord",
+        "maximumRecords",
+        "recordPacking",
+        "recordSchema",
+        "recordXPath",
+        "resultSetTTL",
+        "sortKeys",
+        "stylesheet",
+        "extraRequestData",
+    },
+    "2": {
+        "operation",
+        "version",
+        "query",
+        "queryType",
+        "startRecord",
+        "maximumRecords",
+        "recordXMLEscaping",
+        "recordPacking",
+        "recordSchema",
+        "resultSetTTL",
+        "sortKeys",
+        "stylesheet",
+        "renderedBy",
+        "httpAccept",
+        "responseType",
+        "facetLimit",
+        "facetStart",
+        "facetSort",
+        "facetRangeField",
+        "facetLowValue",
+        "facetHighValue",
+        "facetCount",
+    },
+}
+
+
+@dataclass
+class SRURequest:
+    """Validated parameters of one SRU request (snake_case; the query string is camelCase)."""
+
+    version: str
+    operation: str
+    query: str | None = None
+    start_record: int = 1
+    maximum_records: int = 10
+    record_schema: str = "marcxml"
+    record_packing: str = "xml"
+    echo: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[SRUDiagnostic] = field(default_factory=list)
+
+
+def pick_version(args: Mapping[str, str]) -> tuple[str, SRUDiagnostic | None]:
+    """Returns the version to answer in, and diagnostic 5 when the requested one is unknown."""
+    # PRESSMARK_SRU_DEFAULT_VERSION=2.0 arrives as the number 2.0: compare as text
+    default = str(current_app.config["SRU_DEFAULT_VERSION"])
+    if default not in VERSIONS:
+        default = "1.2"
+    asked = args.get("version")
+    if asked is None or asked == "":
+        return default, None
+    if asked in VERSIONS:
+        return asked, None
+    return default, SRUDiagnostic(Diagnostic.UNSUPPORTED_VERSION, asked)
+
+
+def validate(args: Mapping[str, str], version: str) -> SRURequest:
+    """Returns the validated request.
+
+    Raises:
+        SRUDiagnostic: 4, 6, 7, 8, 66, 71, 72, 80, 110.
+    """
+    config = current_app.config
+    operation = args.get("operation") or ("searchRetrieve" if "query" in args else "explain")
+    req = SRURequest(version=version, operation=operation)
+    req.echo = {k: v for k, v in args.items() if k in PARAMETERS[version[0]]}
+    if operation not in OPERATIONS:
+        raise SRUDiagnostic(Diagnostic.UNSUPPORTED_OPERATION, operation)
+    for name in args:
+        if name not in PARAMETERS[version[0]] and not name.startswith("x-"):
+            raise SRUDiagnostic(Diagnostic.UNSUPPORTED_PARAMETER, name)
+    if args.get("stylesheet"):
+        raise SRUDiagnostic(Diagnostic.STYLESHEETS_NOT_SUPPORTED, args["stylesheet"])
+    req.record_packing = _packing(args, version)
+    if operation == "explain":
+        return req
+    if args.get("recordXPath"):
+        raise SRUDiagnostic(Diagnostic.XPATH_RETRIEVAL_UNSUPPORTED, args["recordXPath"])
+    if args.get("sortKeys"):
+        raise SRUDiagnostic(Diagnostic.SORT_NOT_SUPPORTED, "sort with CQL sortBy instead")
+    if args.get("queryType", "cql") != "cql":
+        raise SRUDiagnostic(Diagnostic.UNSUPPORTED_PARAMETER_VALUE, "queryType")
+    query = args.get("query")
+    if query is None:
+        raise SRUDiagnostic(Diagnostic.MANDATORY_PARAMETER_NOT_SUPPLIED, "query")
+    req.query = query
+    req.start_record = _positive(args, "startRecord", 1, minimum=1)
+    maximum = _positive(args, "maximumRecords", config["SRU_DEFAULT_MAXIMUM_RECORDS"], minimum=0)
+    req.maximum_records = min(maximum, config["SRU_MAXIMUM_RECORDS"])
+    schema = args.get("recordSchema") or config["SRU_DEFAULT_RECORD_SCHEMA"]
+    key = schema_key(schema)
+    if key is None:
+        raise SRUDiagnostic(Diagnostic.UNKNOWN_SCHEMA_FOR_RETRIEVAL, schema)
+    req.record_schema = key
+    last = req.start_record + max(req.maximum_records, 1) - 1
+    if last > config["SRU_MAX_START_RECORD"]:
+        raise SRUDiagnostic(
+            Diagnostic.FIRST_RECORD_POSITION_OUT_OF_RANGE,
+            f"records past position {config['SRU_MAX_START_RECORD']} cannot be retrieved",
+        )
+    return req
+
+
+def _packing(args: Mapping[str, str], version: str) -> str:
+    """Returns ``xml`` or ``string``: 1.x ``recordPacking``, 2.0 ``recordXMLEscaping``.
+
+    Raises:
+        SRUDiagnostic: 71 for any other value.
+    """
+    if version == "2.0":
+        packing = args.get("recordPacking") or "packed"
+        if packing != "packed":
+            raise SRUDiagnostic(Diagnostic.UNSUPPORTED_RECORD_PACKING, packing)
+        escaping = args.get("recordXMLEscaping") or "xml"
+    else:
+        escaping = args.get("recordPacking") or "xml"
+    if escaping not in ("xml", "string"):
+        raise SRUDiagnostic(Diagnostic.UNSUPPORTED_RECORD_PACKING, escaping)
+    return escaping
+
+
+def _positive(args: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    value = args.get(name)
+    if value is None or value == "":
+        return default
+    value = value.strip()
+    if not value.isdigit() or int(value) < minimum or len(value) > 9:
+        raise SRUDiagnostic(Diagnostic.UNSUPPORTED_PARAMETER_VALUE, name)
+    return int(value)
+
+
+# searching ----------------------------------------------------------------------------------------
+
+
+def get_searcher() -> Any:
+    """Returns the request's index searcher, opened on first use (brings the index up to date).
+
+    Raises:
+        SRUDiagnostic: 1 when there is no index and it cannot be built.
+    """
+    if "searcher" not in g:
+        index_dir = current_app.config["INDEX_DIR"]
+        try:
+            store = get_store()
+            # cheap when current; when behind, catch up, or give another writer (the follower
+            # thread, another process) a moment to: the response then shows the latest change
+            index.update(store, index_dir, blocking=not index.exists(index_dir), wait=0.5)
+            g.searcher = index.open_searcher(index_dir)
+        except (OSError, index.SearchIndexError) as exc:
+            logger.exception("search index unavailable")
+            raise SRUDiagnostic(
+                Diagnostic.GENERAL_SYSTEM_ERROR, "search index unavailable"
+            ) from exc
+    return g.searcher
+
+
+def close_searcher(exc: BaseException | None = None) -> None:
+    """Closes the request's searcher (a searcher never outlives its request)."""
+    searcher = g.pop("searcher", None)
+    if searcher is not None:
+        searcher.close()
+
+
+@dataclass
+class Page:
+    """One page of results: the total and the MMS IDs from ``start_record`` on."""
+
+    total: int
+    ids: list[str]
+
+
+def search(req: SRURequest) -> Page:
+    """Runs the request's CQL query; returns the total and the page of MMS IDs.
+
+    Raises:
+        SRUDiagnostic: the query's diagnostic (10, 15, 16, 19, 20, ...), or 61.
+    """
+    searcher = get_searcher()
+    try:
+        translated = translate(req.query or "", index.local_tags(searcher))
+    except QueryError as exc:
+        raise SRUDiagnostic(Diagnostic.of_number(exc.number), exc.details) from exc
+    total, ids = index.search_page(searcher, translated, req.start_record, req.maximum_records)
+    if req.start_record > 1 and req.start_record > total:
+        raise SRUDiagnostic(
+            Diagnostic.FIRST_RECORD_POSITION_OUT_OF_RANGE, f"{req.start_record} > {total}"
+        )
+    return Page(total, ids)
+
+
+__all__ = ["SCHEMAS", "Page", "SRURequest", "pick_version", "search", "validate"]

@@ -1,0 +1,478 @@
+"""The Whoosh search index: derived from the store, rebuildable, kept current from its change log.
+
+The schema is generated from :mod:`indexer.fields`. ``rebuild`` writes a new index beside the old
+one and swaps them; ``update`` applies the store's change log since the last indexed sequence
+number (kept in ``pressmark-seq`` inside the index). Every write holds an exclusive ``flock`` on the
+file ``<index>.lock`` beside the index, so one writer runs at a time across threads and processes
+(Whoosh allows one). A :class:`Follower` thread per server process polls the change log.
+
+Readers open a new searcher per request (never ``Searcher.refresh()``): it sees the index as it was
+when opened. What a segment holds never changes once written, so the MMS IDs of each segment are
+read once per process and kept (:func:`ids_of`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+import weakref
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lxml import etree
+from whoosh import index as whoosh_index
+from whoosh import sorting
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.query import Every
+
+from indexer.fields import FIELDS, KEYWORD, LOCAL_PREFIX, NUMBER, Extracted, extract, fold, whole
+from indexer.fields import TEXT as TEXT_KIND
+from indexer.inventory import EMPTY
+from indexer.marcxml import SAFE_PARSER
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
+    from indexer.store import RecordStore
+
+logger = logging.getLogger(__name__)
+
+SEQ_FILE = "pressmark-seq"
+SEP = "\x1f"
+EXACT = "__exact"
+#: Kinds of change that alter nothing the index holds (published XML and OAI sets only).
+IGNORED_CHANGES = frozenset({"sets", "republish"})
+#: Above this many changed records, ``update`` rebuilds instead of updating record by record.
+REBUILD_ABOVE = 5000
+
+
+class SearchIndexError(Exception):
+    """The index is missing, locked past the timeout, or unreadable."""
+
+
+def build_schema() -> Schema:
+    """Returns the Whoosh schema of :data:`indexer.fields.FIELDS`."""
+    words = RegexTokenizer(r"\w+")
+    values = RegexTokenizer(r"[^\x1f]+")
+    schema = Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        title_sort=ID(sortable=True),
+        creator_sort=ID(sortable=True),
+    )
+    for field in FIELDS:
+        if field.kind == TEXT_KIND:
+            if field.name == "local_field":
+                continue
+            schema.add(field.name, TEXT(analyzer=words, phrase=True))
+            if field.name != "other":
+                schema.add(field.name + EXACT, ID(analyzer=values))
+        elif field.kind == KEYWORD:
+            schema.add(field.name, ID(analyzer=values))
+        elif field.kind == NUMBER:
+            schema.add(field.name, NUMERIC(numtype=int, bits=32, signed=True, sortable=True))
+    schema.add(LOCAL_PREFIX + "*", TEXT(analyzer=words, phrase=True), glob=True)
+    return schema
+
+
+def document(mms_id: str, extracted: Extracted) -> dict:
+    """Returns the Whoosh document of a record's extracted values."""
+    doc: dict = {"id": mms_id, "title_sort": extracted.sort_title or "\uffff"}
+    doc["creator_sort"] = extracted.sort_creator or "\uffff"
+    for field in FIELDS:
+        found = extracted.values.get(field.name)
+        if not found:
+            continue
+        if field.kind == TEXT_KIND:
+            if field.name != "local_field":
+                doc[field.name] = fold(" \n ".join(found))
+                if field.name != "other":
+                    doc[field.name + EXACT] = SEP.join(whole(v) for v in found)
+        elif field.kind == KEYWORD:
+            doc[field.name] = SEP.join(found)
+    if extracted.year is not None:
+        doc["main_pub_date"] = extracted.year
+    for tag, texts in extracted.local.items():
+        doc[LOCAL_PREFIX + tag] = fold(" \n ".join(texts))
+    return doc
+
+
+def record_document(store: RecordStore, rec_id: int, mms_id: str, marcxml: bytes) -> dict:
+    """Returns the Whoosh document of a stored record, with its current inventory."""
+    root = etree.fromstring(marcxml, SAFE_PARSER)
+    return document(mms_id, extract(root, mms_id, store.inventory.of_record(rec_id)))
+
+
+# locking and the sequence number ----------------------------------------------------------------
+
+
+@contextmanager
+def write_lock(index_dir: str | Path, *, blocking: bool = True) -> Iterator[bool]:
+    """Holds the exclusive writer lock of an index; yields False when not blocking and it is taken."""
+    path = Path(str(index_dir).rstrip("/") + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # each call opens its own file description: flock then excludes other threads too
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def indexed_seq(index_dir: str | Path) -> int | None:
+    """Returns the last change-log sequence number applied to the index, or None without an index."""
+    try:
+        return int((Path(index_dir) / SEQ_FILE).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_seq(index_dir: Path, seq: int) -> None:
+    tmp = index_dir / (SEQ_FILE + ".tmp")
+    tmp.write_text(str(seq))
+    os.replace(tmp, index_dir / SEQ_FILE)
+
+
+def exists(index_dir: str | Path) -> bool:
+    """Returns whether a built index is at ``index_dir``."""
+    return indexed_seq(index_dir) is not None and whoosh_index.exists_in(str(index_dir))
+
+
+# building and updating --------------------------------------------------------------------------
+
+
+@dataclass
+class BuildReport:
+    """What a rebuild did."""
+
+    records: int
+    seconds: float
+    seq: int
+
+
+def rebuild(
+    store: RecordStore, index_dir: str | Path, progress: Callable[[int], None] | None = None
+) -> BuildReport:
+    """Builds a new index of every live record beside the old one, then swaps them in.
+
+    Changes made during the build are applied by the next :func:`update`.
+    """
+    index_dir = Path(index_dir)
+    started = time.monotonic()
+    with write_lock(index_dir):
+        seq = store.last_change()
+        building = index_dir.with_name(index_dir.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        ix = whoosh_index.create_in(str(building), build_schema())
+        live = store.conn.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()[0]
+        # a second process doubles the rate on a big store; on a small one, starting it costs more
+        procs = 2 if live > 2000 and (os.cpu_count() or 1) > 1 else 1
+        writer = ix.writer(limitmb=128, procs=procs, multisegment=True, compound=False)
+        count = 0
+        try:
+            for _rec_id, mms_id, xml, inventory in _live_records(store):
+                root = etree.fromstring(xml, SAFE_PARSER)
+                writer.add_document(**document(mms_id, extract(root, mms_id, inventory)))
+                count += 1
+                if progress and count % 500 == 0:
+                    progress(500)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        if progress:
+            progress(count % 500)
+        _write_seq(building, seq)
+        old = index_dir.with_name(index_dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if index_dir.exists():
+            os.replace(index_dir, old)
+        os.replace(building, index_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    seconds = time.monotonic() - started
+    logger.info("indexed %d records in %.1f s", count, seconds)
+    return BuildReport(count, seconds, seq)
+
+
+def _live_records(store: RecordStore):
+    """Yields (row id, MMS ID, MARCXML, inventory) of every live record, in pages."""
+    with_inventory = {
+        row[0]
+        for row in store.conn.execute(
+            "SELECT record_id FROM holdings UNION SELECT record_id FROM portfolios"
+        )
+    }
+    last = 0
+    while True:
+        rows = store.conn.execute(
+            "SELECT id, mms_id, marcxml FROM records WHERE id > ? AND deleted = 0"
+            " ORDER BY id LIMIT 1000",
+            (last,),
+        ).fetchall()
+        if not rows:
+            return
+        for rec_id, mms_id, xml in rows:
+            inventory = store.inventory.of_record(rec_id) if rec_id in with_inventory else EMPTY
+            yield rec_id, mms_id, xml, inventory
+        last = rows[-1][0]
+
+
+def update(
+    store: RecordStore, index_dir: str | Path, *, blocking: bool = False, wait: float = 0.0
+) -> int | None:
+    """Applies the store's changes since the indexed sequence number; returns records re-indexed.
+
+    Builds the index when there is none. When another writer holds the lock and ``blocking`` is
+    False, waits up to ``wait`` seconds for it to bring the index up to date or to let go, then
+    returns None.
+    """
+    index_dir = Path(index_dir)
+    seq = indexed_seq(index_dir)
+    target = store.last_change()
+    if seq is not None and target <= seq:
+        return 0
+    deadline = time.monotonic() + wait
+    while True:
+        with write_lock(index_dir, blocking=blocking) as locked:
+            if locked:
+                seq = indexed_seq(index_dir)  # another writer may have moved it meanwhile
+                if seq is not None and whoosh_index.exists_in(str(index_dir)):
+                    applied = _apply_changes(store, index_dir, seq)
+                    if applied is not None:
+                        return applied
+                break
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
+        if (indexed_seq(index_dir) or 0) >= target:
+            return 0  # the other writer did it
+    # no index yet, or so many changes that a fresh build is faster (rebuild takes the lock itself)
+    return rebuild(store, index_dir).records
+
+
+def _apply_changes(store: RecordStore, index_dir: Path, seq: int) -> int | None:
+    """Re-indexes the records changed after ``seq``; None when a rebuild would be faster."""
+    changed: dict[str, None] = {}
+    last = seq
+    while True:
+        rows = store.changes_since(last, 5000)
+        if not rows:
+            break
+        for row_seq, mms_id, kind in rows:
+            if kind not in IGNORED_CHANGES:
+                changed[mms_id] = None
+            last = row_seq
+    if last == seq:
+        return 0
+    if len(changed) > REBUILD_ABOVE:
+        return None
+    if changed:
+        ix = whoosh_index.open_dir(str(index_dir))
+        writer = ix.writer(timeout=10.0, compound=False)
+        try:
+            for mms_id in changed:
+                row = store.conn.execute(
+                    "SELECT id, deleted, marcxml FROM records WHERE mms_id = ?", (mms_id,)
+                ).fetchone()
+                if row is None or row[1]:
+                    writer.delete_by_term("id", mms_id)
+                else:
+                    writer.update_document(**record_document(store, row[0], mms_id, row[2]))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+    _write_seq(index_dir, last)
+    logger.debug("index: %d records updated up to change %d", len(changed), last)
+    return len(changed)
+
+
+# reading ---------------------------------------------------------------------------------------
+
+_indexes: dict[str, whoosh_index.Index] = {}
+_indexes_lock = threading.Lock()
+
+
+def open_searcher(index_dir: str | Path) -> Searcher:
+    """Returns a new searcher over the latest committed state of the index.
+
+    Raises:
+        SearchIndexError: there is no index at ``index_dir``.
+    """
+    key = str(index_dir)
+    ix = _indexes.get(key)
+    if ix is None:
+        if not exists(key):
+            raise SearchIndexError(f"no search index at {key}")
+        with _indexes_lock:
+            ix = _indexes.setdefault(key, whoosh_index.open_dir(key))
+    try:
+        return ix.searcher()
+    except (OSError, whoosh_index.EmptyIndexError) as exc:
+        # the index was rebuilt and swapped under us: open it again
+        with _indexes_lock:
+            _indexes.pop(key, None)
+        if not exists(key):
+            raise SearchIndexError(f"no search index at {key}") from exc
+        ix = whoosh_index.open_dir(key)
+        with _indexes_lock:
+            _indexes[key] = ix
+        return ix.searcher()
+
+
+def local_tags(searcher: Searcher) -> list[str]:
+    """Returns the 9XX tags that have a local-field index (tags where data exists)."""
+    names = searcher.reader().indexed_field_names()
+    return sorted(n[len(LOCAL_PREFIX) :] for n in names if n.startswith(LOCAL_PREFIX))
+
+
+_segment_ids: dict[str, list[str]] = {}
+
+
+def ids_of(searcher: Searcher, docnums) -> list[str]:
+    """Returns the MMS IDs of document numbers.
+
+    Each segment's ids are read once per process (from the ``id`` column) and kept: a segment never
+    changes once written, and loading a column per request would cost more than the search.
+    """
+    tables: list[tuple[int, list[str]]] = []
+    for leaf, base in searcher.reader().leaf_readers():
+        segment = leaf.segment().segment_id() if hasattr(leaf, "segment") else None
+        ids = _segment_ids.get(segment) if segment else None
+        if ids is None:
+            ids = list(leaf.column_reader("id"))
+            if segment:
+                if len(_segment_ids) > 256:
+                    _segment_ids.clear()
+                _segment_ids[segment] = ids
+        tables.append((base, ids))
+    bases = [base for base, _ in tables]
+    out = []
+    for docnum in docnums:
+        base, ids = tables[bisect_right(bases, docnum) - 1]
+        out.append(ids[docnum - base])
+    return out
+
+
+def search_ids(index_dir: str | Path, cql: str) -> list[str]:
+    """Returns the MMS IDs of every record that a CQL query matches, in index order.
+
+    Raises:
+        indexer.cql.QueryError: the query cannot be parsed or translated (it carries an SRU
+            diagnostic number).
+        SearchIndexError: there is no index.
+    """
+    from indexer.cql import translate
+
+    with open_searcher(index_dir) as searcher:
+        translated = translate(cql, local_tags(searcher))
+        docnums = sorted(searcher.docs_for_query(translated.query))
+        return ids_of(searcher, docnums)
+
+
+# following the change log ----------------------------------------------------------------------
+
+
+class Follower(threading.Thread):
+    """Applies the store's change log to the index every ``interval`` seconds, in the background.
+
+    One per process and index; safe with several processes (the writer lock is a ``flock``). The
+    thread ends when its owner (the app) is garbage-collected or :meth:`stop` is called.
+    """
+
+    def __init__(
+        self, owner: object, open_store: Callable[[], RecordStore], index_dir: str, interval: float
+    ) -> None:
+        super().__init__(name=f"index-follower {index_dir}", daemon=True)
+        self.owner = weakref.ref(owner)
+        self.open_store = open_store
+        self.index_dir = index_dir
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Asks the thread to end after its current pass."""
+        self.stopping.set()
+
+    def run(self) -> None:
+        store = None
+        try:
+            while not self.stopping.wait(self.interval) and self.owner() is not None:
+                try:
+                    if store is None:
+                        store = self.open_store()
+                    update(store, self.index_dir)
+                except Exception:
+                    logger.exception("index follower: update failed")
+                    if store is not None:
+                        store.close()
+                        store = None
+                    self.stopping.wait(max(self.interval, 1.0) * 5)
+        finally:
+            if store is not None:
+                store.close()
+
+
+_followers: dict[tuple[int, str], Follower] = {}
+_followers_lock = threading.Lock()
+
+
+def follow(
+    owner: object, open_store: Callable[[], RecordStore], index_dir: str, interval: float
+) -> Follower | None:
+    """Starts (once per process and index) the thread that keeps the index current."""
+    if interval <= 0:
+        return None
+    key = (os.getpid(), str(index_dir))
+    with _followers_lock:
+        follower = _followers.get(key)
+        if follower is not None and follower.is_alive():
+            return follower
+        follower = Follower(owner, open_store, str(index_dir), interval)
+        _followers[key] = follower
+        follower.start()
+        return follower
+
+
+def search_page(searcher: Searcher, translated, start: int, count: int) -> tuple[int, list[str]]:
+    """Returns the number of hits of a translated query and the MMS IDs of hits ``start``.. on.
+
+    Hits are in relevance order, or in the order of the query's sort keys.
+    """
+    if isinstance(translated.query, Every) and not translated.sort:
+        # every record, in index order: no need to score or count them one by one
+        docnums = list(islice(searcher.reader().all_doc_ids(), start - 1, start - 1 + count))
+        return searcher.doc_count(), ids_of(searcher, docnums)
+    sortedby = None
+    if translated.sort:
+        facets = [
+            sorting.FieldFacet(column, reverse=reverse) for column, reverse in translated.sort
+        ]
+        sortedby = facets[0] if len(facets) == 1 else sorting.MultiFacet(facets)
+    limit = start - 1 + count
+    # optimize=False: count the hits in the same pass (block skipping would need a second one)
+    results = searcher.search(
+        translated.query,
+        limit=max(limit, 1),
+        sortedby=sortedby,
+        scored=sortedby is None,
+        optimize=False,
+    )
+    total = len(results)
+    docnums = [results.docnum(i) for i in range(start - 1, min(limit, results.scored_length()))]
+    return total, ids_of(searcher, docnums)
