@@ -9,7 +9,7 @@ from functools import lru_cache
 from lxml import etree
 
 from indexer.dublin_core import DC_NS, OAI_DC_NS, OAI_DC_SCHEMA
-from indexer.marcxml import MARC_NS, MARC_SCHEMA_LOCATION, XSI_NS, clean_text
+from indexer.marcxml import MARC_NS, MARC_SCHEMA_LOCATION, XSI_NS, clean_text, escape_attr
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -38,7 +38,7 @@ __all__ = [
     "OAI_IDENTIFIER_NS",
     "OAI_NS",
     "XSI_NS",
-    "escape",
+    "escape_attr",
     "format_datestamp",
     "parse_datestamp",
     "sub",
@@ -84,17 +84,3 @@ def sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
     if text is not None:
         el.text = clean_text(text)
     return el
-
-
-def escape(value: str) -> str:
-    """Returns ``value`` escaped for XML text or a double-quoted attribute."""
-    value = clean_text(value)
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    return value

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pymarc import Record
 
-from indexer.marcxml import clean_text
+from indexer.marcxml import escape_text
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -119,17 +119,6 @@ _OPEN = (
 )
 
 
-def _escape(value: str) -> str:
-    value = clean_text(value)
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    return value
-
-
 def _trim(value: str) -> str:
     """Strips ISBD punctuation that ends a MARC subfield (`` /``, `` :``, ``;``, ``,``, ``.``)."""
     value = value.strip().rstrip(" /:;,=")
@@ -198,6 +187,6 @@ def record_to_dc(record: Record) -> bytes:
     out = [_OPEN]
     for name, values in dublin_core(record).items():
         for value in values:
-            out.append(f"<dc:{name}>{_escape(value)}</dc:{name}>")
+            out.append(f"<dc:{name}>{escape_text(value)}</dc:{name}>")
     out.append("</oai_dc:dc>")
     return "".join(out).encode("utf-8")

@@ -59,7 +59,8 @@ def record_to_element(record: Record, *, schema_location: bool = False) -> etree
     return root
 
 
-def _text(value: str) -> str:
+def escape_text(value: str) -> str:
+    """Returns ``value`` without XML-forbidden characters, escaped for XML text."""
     value = clean_text(value)
     if "&" in value:
         value = value.replace("&", "&amp;")
@@ -70,8 +71,9 @@ def _text(value: str) -> str:
     return value
 
 
-def _attr(value: str) -> str:
-    return _text(value).replace('"', "&quot;").translate(_ATTR_WHITESPACE)
+def escape_attr(value: str) -> str:
+    """Returns ``value`` escaped for a double-quoted XML attribute."""
+    return escape_text(value).replace('"', "&quot;").translate(_ATTR_WHITESPACE)
 
 
 _ATTR_WHITESPACE = {9: "&#9;", 10: "&#10;", 13: "&#13;"}
@@ -87,24 +89,26 @@ def record_to_xml(record: Record) -> bytes:
         '<marc:record xmlns:marc="',
         MARC_NS,
         '"><marc:leader>',
-        _text(str(record.leader)),
+        escape_text(str(record.leader)),
         "</marc:leader>",
     ]
     add = out.append
     for field in record.fields:
         if field.is_control_field():
             add(
-                f'<marc:controlfield tag="{_attr(field.tag)}">{_text(field.data or "")}'
+                f'<marc:controlfield tag="{escape_attr(field.tag)}">{escape_text(field.data or "")}'
                 "</marc:controlfield>"
             )
         else:
             ind = field.indicators or Indicators(" ", " ")
             add(
-                f'<marc:datafield tag="{_attr(field.tag)}" ind1="{_attr(ind.first or " ")}"'
-                f' ind2="{_attr(ind.second or " ")}">'
+                f'<marc:datafield tag="{escape_attr(field.tag)}" ind1="{escape_attr(ind.first or " ")}"'
+                f' ind2="{escape_attr(ind.second or " ")}">'
             )
             for code, value in field.subfields:
-                add(f'<marc:subfield code="{_attr(code)}">{_text(value)}</marc:subfield>')
+                add(
+                    f'<marc:subfield code="{escape_attr(code)}">{escape_text(value)}</marc:subfield>'
+                )
             add("</marc:datafield>")
     add("</marc:record>")
     return "".join(out).encode("utf-8")

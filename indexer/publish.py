@@ -23,7 +23,7 @@ from pymarc import Field, Record, Subfield
 from indexer.dublin_core import record_to_dc
 from indexer.enrich import availability_fields, holdings_852
 from indexer.inventory import Inventory
-from indexer.marcxml import MARC_NS, clean_text
+from indexer.marcxml import MARC_NS, clean_text, escape_attr, escape_text
 
 PREFIXES = ("marc21", "oai_dc")
 """Metadata prefixes that :func:`render` knows."""
@@ -89,29 +89,14 @@ def repair_leader(leader: str) -> str:
     return "".join(chars) + (tail if tail in ("4500", "    ") else "4500")
 
 
-def _text(value: str) -> str:
-    value = clean_text(value)
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    return value
-
-
-def _attr(value: str) -> str:
-    return _text(value).replace('"', "&quot;")
-
-
 def _control(tag: str, data: str) -> str:
-    return f'<marc:controlfield tag="{tag}">{_text(data)}</marc:controlfield>'
+    return f'<marc:controlfield tag="{tag}">{escape_text(data)}</marc:controlfield>'
 
 
 def _datafield(field: Field) -> str:
     """Returns a data field as MARCXML, or "" when no subfield survives the repair."""
     subfields = [
-        f'<marc:subfield code="{_attr(code)}">{_text(value)}</marc:subfield>'
+        f'<marc:subfield code="{escape_attr(code)}">{escape_text(value)}</marc:subfield>'
         for code, value in field.subfields
         if len(code) == 1 and code in _CODES
     ]

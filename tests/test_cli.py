@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 from lxml import etree
 
 from app import create_app
@@ -102,3 +110,34 @@ def test_republish_reports_counts(runner):
     result = runner.invoke(args=["republish"])
     assert result.exit_code == 0, result.output
     assert "256 records re-rendered" in result.output
+
+
+def test_serve_answers_http(app, tmp_path):
+    """`pressmark serve` really serves (Flask ignores app.run() under its CLI)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "PRESSMARK_DATABASE": app.config["DATABASE"],
+        "PRESSMARK_INDEX_DIR": str(tmp_path / "index"),
+    }
+    script = Path(sys.executable).parent / "pressmark"
+    proc = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, body = time.monotonic() + 20, b""
+        while time.monotonic() < deadline and not body:
+            try:
+                url = f"http://127.0.0.1:{port}/oai?verb=Identify"
+                body = urllib.request.urlopen(url, timeout=2).read()
+            except OSError:
+                time.sleep(0.2)
+        assert b"<repositoryName>" in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -33,7 +33,7 @@ from app.xml import (
     OAI_NS,
     OAI_SCHEMA,
     XSI_NS,
-    escape,
+    escape_attr,
     format_datestamp,
     sub,
 )
@@ -107,9 +107,9 @@ def error(ctx: Context, exc: OAIError, args: Arguments | None) -> bytes:
 def header_markup(identifier: str, datestamp: int, sets: Iterable[str], deleted: bool) -> bytes:
     """Returns a record ``header`` as UTF-8 XML (text, not lxml: it runs for every listed record)."""
     status = ' status="deleted"' if deleted else ""
-    specs = "".join(f"<setSpec>{escape(spec)}</setSpec>" for spec in sets)
+    specs = "".join(f"<setSpec>{escape_attr(spec)}</setSpec>" for spec in sets)
     return (
-        f"<header{status}><identifier>{escape(identifier)}</identifier>"
+        f"<header{status}><identifier>{escape_attr(identifier)}</identifier>"
         f"<datestamp>{format_datestamp(datestamp)}</datestamp>{specs}</header>"
     ).encode()
 
