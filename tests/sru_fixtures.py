@@ -188,3 +188,14 @@ def year(record) -> int | None:
             if found:
                 return int(found.group())
     return None
+
+
+def common_title_word(store) -> tuple[str, int]:
+    """Returns the most frequent title word (over 3 letters) of the store, and its record count."""
+    counts: dict[str, int] = {}
+    for stored in store.iter_records():
+        for word in set(field_tokens(stored.marc, "title")):
+            if len(word) > 3:
+                counts[word] = counts.get(word, 0) + 1
+    word = max(counts, key=lambda w: (counts[w], w))
+    return word, counts[word]

@@ -7,25 +7,15 @@ import subprocess
 import warnings
 
 import pytest
-from sru_fixtures import field_tokens
+from sru_fixtures import common_title_word
 
 pytestmark = pytest.mark.e2e
-
-
-def _word_and_count(store) -> tuple[str, int]:
-    counts: dict[str, int] = {}
-    for stored in store.iter_records():
-        for word in set(field_tokens(stored.marc, "title")):
-            if len(word) > 3:
-                counts[word] = counts.get(word, 0) + 1
-    word = max(counts, key=lambda w: (counts[w], w))
-    return word, counts[word]
 
 
 def test_sruthi_searches_pages_and_explains(live_server, store):
     from sruthi.client import Client
 
-    word, count = _word_and_count(store)
+    word, count = common_title_word(store)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         client = Client(url=f"{live_server.url}/sru", maximum_records=3)
@@ -42,7 +32,7 @@ def test_sruthi_searches_pages_and_explains(live_server, store):
 def test_sruthi_reads_dublin_core(live_server, store):
     from sruthi.client import Client
 
-    word, count = _word_and_count(store)
+    word, count = common_title_word(store)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         client = Client(url=f"{live_server.url}/sru", maximum_records=50, record_schema="dc")
@@ -55,7 +45,7 @@ def test_sruthi_reads_dublin_core(live_server, store):
     shutil.which("yaz-client") is None, reason="yaz-client (Debian yaz) is not installed"
 )
 def test_yaz_client_in_sru_mode(live_server, store):
-    word, count = _word_and_count(store)
+    word, count = common_title_word(store)
     commands = "\n".join(
         [
             "sru get 1.2",

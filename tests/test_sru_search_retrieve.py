@@ -5,7 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from sru_fixtures import NS, diagnostics, field_tokens, number_of_records, validate
+from sru_fixtures import (
+    NS,
+    common_title_word,
+    diagnostics,
+    number_of_records,
+    validate,
+)
 
 from indexer.enrich import availability_status
 
@@ -17,18 +23,8 @@ def _get(client, **params):
     return validate(response.data)
 
 
-def _common_title_word(store) -> tuple[str, int]:
-    counts: dict[str, int] = {}
-    for stored in store.iter_records():
-        for word in set(field_tokens(stored.marc, "title")):
-            if len(word) > 3:
-                counts[word] = counts.get(word, 0) + 1
-    word = max(counts, key=lambda w: (counts[w], w))
-    return word, counts[word]
-
-
 def test_search_counts_and_pages(client, store):
-    word, count = _common_title_word(store)
+    word, count = common_title_word(store)
     assert count > 3
     root = _get(
         client,
