@@ -192,9 +192,12 @@ class RecordStore:
         match: Sequence[str] = matching.DEFAULT_METHODS,
         source: str | None = None,
         oai_identifier: str | None = None,
+        same_content: bool = True,
     ) -> PutResult:
         """Stores ``record``: overlays the first stored record it matches, else adds it.
 
+        With ``same_content`` (and any match method), a record identical to a stored one matches it
+        even with no key in common, so that loading a file again changes nothing.
         A record with leader/05 = ``d`` deletes the record it matches (``ignored`` when none does).
         Leader/09 is set to ``a``: the store holds Unicode whatever the source encoding was.
         """
@@ -204,7 +207,7 @@ class RecordStore:
         digest = hashlib.sha1(xml).hexdigest()
         keys = matching.match_keys(record, matching.METHODS, oai_identifier)
         with self.batch():
-            existing = self._find_match(record, keys, match, digest)
+            existing = self._find_match(record, keys, match, digest, same_content)
             if existing is None:
                 if is_delete:
                     return PutResult("ignored", None)
@@ -234,16 +237,22 @@ class RecordStore:
         *,
         match: Sequence[str] = matching.DEFAULT_METHODS,
         oai_identifier: str | None = None,
+        same_content: bool = True,
     ) -> str | None:
         """Returns the MMS ID of the stored record that ``record`` would overlay, or None."""
         _mark_unicode(record)
         keys = matching.match_keys(record, matching.METHODS, oai_identifier)
         digest = hashlib.sha1(record_to_xml(record)).hexdigest()
-        row = self._find_match(record, keys, match, digest)
+        row = self._find_match(record, keys, match, digest, same_content)
         return row[1] if row else None
 
     def _find_match(
-        self, record: Record, keys: list[tuple[str, str]], methods: Sequence[str], digest: str
+        self,
+        record: Record,
+        keys: list[tuple[str, str]],
+        methods: Sequence[str],
+        digest: str,
+        same_content: bool,
     ) -> tuple | None:
         select = "SELECT id, mms_id, datestamp, deleted, digest FROM records"
         for method in methods:
@@ -266,7 +275,7 @@ class RecordStore:
             ).fetchone()
             if row:
                 return row
-        if methods:
+        if methods and same_content:
             # the same record loaded again, even one with no key at all, is the same record
             return self.conn.execute(
                 f"{select} WHERE digest = ? ORDER BY id LIMIT 1", (digest,)

@@ -182,3 +182,10 @@ def test_many_changes_in_one_transaction_give_one_new_datestamp(tmp_path):
     assert after > before
     assert (after - before).total_seconds() <= 2  # not 31 seconds into the future
     store.close()
+
+
+def test_identical_content_matches_unless_told_not_to(empty):
+    first = empty.put(make_record("c1", "Twin"), match=("isbn",)).identifier
+    assert empty.put(make_record("c1", "Twin"), match=("isbn",)).identifier == first
+    twin = empty.put(make_record("c1", "Twin"), match=("isbn",), same_content=False)
+    assert twin.status == "new" and twin.identifier != first
