@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from pymarc import Record
 from werkzeug.serving import run_simple
 
 from app import create_app, optional_modules
@@ -21,6 +22,7 @@ from indexer.inventory_load import load_inventory
 from indexer.inventory_store import InventoryError
 from indexer.load import LoadReport, load_file
 from indexer.marc import count_records
+from indexer.rules import compile_rules
 from indexer.store import RecordStore, StoreError
 
 MARC_SUFFIXES = {".mrc", ".marc", ".dat", ".xml", ".mrx", ".gz"}
@@ -60,14 +62,21 @@ def _marc_files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-def load_files(store: RecordStore, files: list[Path], match: tuple[str, ...]) -> LoadReport:
+def load_files(
+    store: RecordStore,
+    files: list[Path],
+    match: tuple[str, ...],
+    prepare: Callable[[Record], Record] | None = None,
+) -> LoadReport:
     """Loads files one after the other into one report, with a progress bar per file."""
     report = LoadReport()
     for path in files:
         try:
             total = count_records(path)
             with progress_bar(total, f"{path.name:<28.28}") as advance:
-                load_file(store, path, match=match, report=report, progress=advance)
+                load_file(
+                    store, path, match=match, report=report, progress=advance, prepare=prepare
+                )
         except OSError as exc:
             raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from exc
     return report
@@ -120,8 +129,13 @@ def init_command(no_samples: bool) -> None:
     help="Match methods in order, e.g. 001,035,isbn; 'none' always adds. "
     "Default: the LOAD_MATCH setting.",
 )
+@click.option(
+    "--rules",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Normalization rule file applied to each record before it is stored.",
+)
 @with_appcontext
-def load_command(files: tuple[Path, ...], match: str | None) -> None:
+def load_command(files: tuple[Path, ...], match: str | None, rules: Path | None) -> None:
     """Load binary MARC (.mrc) or MARCXML files, plain or gzipped, into the store.
 
     Each record overlays the stored record it matches (see --match) or is added. Bad records are
@@ -129,7 +143,7 @@ def load_command(files: tuple[Path, ...], match: str | None) -> None:
 
     Example:
 
-        pressmark load catalogue.mrc updates.xml.gz --match 001,isbn
+        pressmark load catalogue.mrc updates.xml.gz --match 001,isbn --rules import.rules
     """
     for path in files:
         if not path.exists():
@@ -138,9 +152,15 @@ def load_command(files: tuple[Path, ...], match: str | None) -> None:
         methods = matching.parse_methods(match or current_app.config["LOAD_MATCH"])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--match") from exc
+    prepare = None
+    if rules is not None:
+        try:
+            prepare = compile_rules(rules.read_text(encoding="utf-8")).apply
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise click.ClickException(f"{rules}: {exc}") from exc
     with store_or_fail() as store:
         started = time.monotonic()
-        report = load_files(store, _marc_files(files), methods)
+        report = load_files(store, _marc_files(files), methods, prepare)
         echo_report(report, time.monotonic() - started)
     _run_hooks("after_load")
 
@@ -242,21 +262,45 @@ def stats_command(as_json: bool) -> None:
 
 
 @click.command("republish")
+@click.option("--set", "set_spec", help="Only the records of this OAI set.")
+@click.option(
+    "--force", is_flag=True, help="Give every selected record a new datestamp, changed or not."
+)
+@click.option(
+    "--profile",
+    help="Republish a file publishing profile instead: a full run of it, now.",
+)
 @with_appcontext
-def republish_command() -> None:
-    """Re-render every record's published XML; records whose XML changed get a new datestamp.
+def republish_command(set_spec: str | None, force: bool, profile: str | None) -> None:
+    """Re-render the published records after a change of enrichment or rules.
 
-    Run it after changing the publishing settings (852 or availability enrichment).
+    Over OAI-PMH (the default), records whose published XML changed get a new datestamp, so
+    harvesters receive them by their next incremental harvest; with --force every selected record
+    does. With --profile, the file publishing profile is run in full with its current settings.
 
     Example:
 
-        PRESSMARK_PUBLISH_AVAILABILITY=false pressmark republish
+        PRESSMARK_PUBLISH_RULES=local.rules pressmark republish
+        pressmark republish --set theses --force
+        pressmark republish --profile discovery
     """
+    if profile:
+        if set_spec or force:
+            raise click.UsageError("--profile runs the whole profile: drop --set and --force")
+        from app.commands_publish import run_and_report
+
+        run_and_report(profile, full=True)
+        return
+    from indexer.republish import republish, selected_ids
+
     with store_or_fail() as store:
-        total = store.stats()["records"]
-        with progress_bar(int(total or 0), "republishing") as advance:
-            bumped = store.republish(progress=advance)
-    click.echo(f"{total} records re-rendered, {bumped} changed and got a new datestamp")
+        try:
+            total = len(selected_ids(store, set_spec))
+            with progress_bar(total, "republishing") as advance:
+                report = republish(store, set_spec=set_spec, force=force, progress=advance)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(report.summary())
 
 
 @click.command("serve")

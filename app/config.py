@@ -31,5 +31,10 @@ PUBLISH_HOLDINGS_852 = True
 PUBLISH_AVAILABILITY = True
 """Enrich published records with AVA/AVE/AVD availability fields."""
 
+PUBLISH_RULES = None
+"""Normalization rule file applied to every record published over OAI-PMH (after the enrichment;
+``oai_dc`` is derived from the normalized record). Default: none. Run ``pressmark republish`` after
+changing it or the file."""
+
 LOG_LEVEL = "INFO"
 """Level of the log written to standard error: ``DEBUG``, ``INFO``, ``WARNING``. Default ``INFO``."""

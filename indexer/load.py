@@ -136,8 +136,11 @@ def load_file(
     match: Sequence[str] = matching.DEFAULT_METHODS,
     report: LoadReport | None = None,
     progress: Callable[[int], None] | None = None,
+    prepare: Callable[[Record], Record] | None = None,
 ) -> LoadReport:
     """Loads one binary MARC or MARCXML file (gzipped or not) into the store.
+
+    ``prepare`` changes each record before it is stored (normalization rules on import).
 
     Raises:
         OSError: the file cannot be opened or read.
@@ -145,7 +148,13 @@ def load_file(
     """
     path = Path(path)
     report = store_entries(
-        store, read_file(path), path.name, match=match, report=report, progress=progress
+        store,
+        read_file(path),
+        path.name,
+        match=match,
+        report=report,
+        progress=progress,
+        prepare=prepare,
     )
     logger.info("loaded %s: %s", path, report.summary())
     return report

@@ -11,19 +11,27 @@ invalid code are dropped, and data fields left without subfields are dropped. As
 001 holds the MMS ID and the source's 001 (qualified by its 003, which is dropped) moves to a 035.
 With the options, the holdings give 852 fields (replacing the record's own) and the inventory gives
 AVA/AVE/AVD fields (:mod:`indexer.enrich`).
+
+With normalization rules (``PublishOptions.rules``, the ``PUBLISH_RULES`` setting), the enriched
+record goes through the rules and is repaired again, so what the rules add still validates; 001
+stays the MMS ID whatever the rules do. ``oai_dc`` is then derived from the normalized record.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pymarc import Field, Record, Subfield
 
 from indexer.dublin_core import record_to_dc
 from indexer.enrich import availability_fields, holdings_852
-from indexer.inventory import Inventory
-from indexer.marcxml import MARC_NS, clean_text, escape_attr, escape_text
+from indexer.inventory import EMPTY, Inventory
+from indexer.marcxml import MARC_NS, clean_text, escape_attr, escape_text, record_from_xml
+
+if TYPE_CHECKING:
+    from indexer.rules import RuleSet
 
 PREFIXES = ("marc21", "oai_dc")
 """Metadata prefixes that :func:`render` knows."""
@@ -37,6 +45,7 @@ class PublishOptions:
     institution: str = "PRESSMARK"
     holdings_852: bool = False
     availability: bool = False
+    rules: RuleSet | None = None
 
 
 def render(
@@ -44,8 +53,14 @@ def render(
 ) -> dict[str, bytes]:
     """Returns the published XML of ``record`` for each metadata prefix of ``options``."""
     blobs = {}
+    marc21 = None
+    if "marc21" in options.prefixes or options.rules is not None:
+        marc21 = marc21_xml(record, mms_id, inventory, options)
+    if options.rules is not None:
+        record = options.rules.apply(record_from_xml(marc21))
+        marc21 = marc21_xml(record, mms_id, EMPTY, PublishOptions(institution=options.institution))
     if "marc21" in options.prefixes:
-        blobs["marc21"] = marc21_xml(record, mms_id, inventory, options)
+        blobs["marc21"] = marc21
     if "oai_dc" in options.prefixes:
         blobs["oai_dc"] = record_to_dc(record)
     return blobs

@@ -431,17 +431,25 @@ class RecordStore:
                 )
             last = rows[-1][0]
 
-    def republish(self, progress=None) -> int:
-        """Re-renders every live record; bumps those whose published XML changed. Returns that count."""
-        bumped = 0
-        ids = [r[0] for r in self.conn.execute("SELECT id FROM records WHERE deleted = 0")]
-        for start in range(0, len(ids), 500):
-            with self.batch():
-                for rec_id in ids[start : start + 500]:
-                    bumped += self.touch(rec_id, "republish")
-            if progress:
-                progress(min(500, len(ids) - start))
-        return bumped
+    def rerender(self, rec_id: int, kind: str, *, force: bool = False) -> bool:
+        """Re-renders a live record; bumps it (and logs ``kind``) when its XML changed or ``force``.
+
+        Returns whether the datestamp was bumped. Call inside a batch; see :mod:`indexer.republish`.
+        """
+        row = self.conn.execute(
+            "SELECT mms_id, datestamp FROM records WHERE id = ? AND deleted = 0", (rec_id,)
+        ).fetchone()
+        if row is None:
+            return False
+        changed = self._render(rec_id, row[0])
+        if not (changed or force):
+            return False
+        self.conn.execute(
+            "UPDATE records SET datestamp = ? WHERE id = ?",
+            (self._next_datestamp(rec_id, row[1]), rec_id),
+        )
+        self.log_change(rec_id, kind)
+        return True
 
     # lists for OAI-PMH -----------------------------------------------------------------------------
 

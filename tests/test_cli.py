@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from app import create_app
+from app.resources import open_store
 from indexer.marcxml import MARC_NS
 from tests.conftest import SAMPLES
 
@@ -44,6 +45,37 @@ def test_load_reports_counts(runner, tmp_path):
 def test_load_with_match_none_adds_copies(runner):
     result = runner.invoke(args=["load", "--match", "none", str(SAMPLES / "04_marc8_lc.mrc")])
     assert "20 new" in result.output
+
+
+def test_load_with_rules_normalizes_each_record_before_it_is_stored(tmp_path):
+    runner = fresh_runner(tmp_path)
+    open_store(runner.app.config, create=True).close()
+    rules = tmp_path / "import.rules"
+    rules.write_text(
+        'rule "tag the load" when (TRUE) then addField "999.a.vendor load" end\n'
+        'rule "no notes" when (exists "500") then removeField "500" end\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["load", "--rules", str(rules), str(SAMPLES / "04_marc8_lc.mrc")])
+    assert result.exit_code == 0, result.output
+    assert "20 new" in result.output
+    with open_store(runner.app.config) as store:
+        records = [r.marc for r in store.iter_records()]
+    assert len(records) == 20
+    assert all(r.get("999")["a"] == "vendor load" for r in records)
+    assert not any(r.get_fields("500") for r in records)
+
+
+def test_load_with_a_bad_rule_file_stores_nothing(tmp_path):
+    runner = fresh_runner(tmp_path)
+    open_store(runner.app.config, create=True).close()
+    rules = tmp_path / "bad.rules"
+    rules.write_text('rule "x" when (TRUE) then addFeld "999.a.x" end\n', encoding="utf-8")
+    result = runner.invoke(args=["load", "--rules", str(rules), str(SAMPLES / "04_marc8_lc.mrc")])
+    assert result.exit_code == 1
+    assert "line 1, column" in result.output and "Traceback" not in result.output
+    with open_store(runner.app.config) as store:
+        assert store.stats()["records"] == 0
 
 
 def test_missing_file_is_a_clear_error(runner, tmp_path):
