@@ -87,7 +87,9 @@ def _loads(value: str) -> Any:
 
 def _register_blueprints(app: Flask) -> None:
     """Lets each protocol package that is present register its blueprint (``init_app(app)``)."""
-    for module in optional_modules(("app.oai", "app.sru", "app.almaws", "app.staff")):
+    for module in optional_modules(
+        ("app.oai", "app.sru", "app.almaws", "app.staff", "app.downloads")
+    ):
         module.init_app(app)
 
 
