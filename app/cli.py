@@ -287,9 +287,9 @@ def republish_command(set_spec: str | None, force: bool, profile: str | None) ->
     if profile:
         if set_spec or force:
             raise click.UsageError("--profile runs the whole profile: drop --set and --force")
-        from app.commands_publish import run_and_report
+        from app.commands_publish import run_command
 
-        run_and_report(profile, full=True)
+        click.get_current_context().invoke(run_command, names=(profile,), full=True, due=False)
         return
     from indexer.republish import republish, selected_ids
 

@@ -13,25 +13,32 @@ MARCXML (a ``marc:collection``), binary MARC (records too long for ISO 2709 are 
 counted), or ``oai_dc`` (``<records>`` of ``oai_dc:dc``; a deleted record is
 ``<deleted identifier="MMS ID"/>``). Files are cut before ``max_file_bytes``; with ``compress`` they
 are packed into one ``.tar.gz``.
+
+A run holds its profile's lock (``indexer.publish_runs``) from start to end. With an ``upload`` URL
+the files are then sent to the server (``indexer.upload``); the run succeeds, and the profile moves
+on to the changes after it, only when every file has arrived. A failed upload leaves the run
+failed, its files in the directory and the profile where it was, so the next run writes the same
+changes again.
 """
 
 from __future__ import annotations
 
 import logging
-import tarfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from pymarc import Field, Record
 
 from indexer.dublin_core import record_to_dc
 from indexer.inventory import EMPTY
-from indexer.marcxml import MARC_NS, record_from_xml, record_to_xml
+from indexer.marcxml import record_from_xml, record_to_xml
 from indexer.publish import marc21_xml
+from indexer.publish_files import FileSplitter, pack
 from indexer.publish_profiles import ProfileError, Profiles, PublishProfile, PublishRun
+from indexer.upload import UploadError, upload_files
 
 if TYPE_CHECKING:
     from indexer.rules import RuleSet
@@ -39,53 +46,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_HEADERS = {
-    "marcxml": (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<marc:collection xmlns:marc="{MARC_NS}">\n'.encode(),
-        b"</marc:collection>\n",
-    ),
-    "oai_dc": (b'<?xml version="1.0" encoding="UTF-8"?>\n<records>\n', b"</records>\n"),
-    "marc": (b"", b""),
-}
-_SUFFIX = {"marcxml": "xml", "oai_dc": "xml", "marc": "mrc"}
 _PAGE = 500
-
-
-class FileSplitter:
-    """Writes records into numbered files, starting a new file before one would pass the limit."""
-
-    def __init__(self, directory: Path, stem: str, fmt: str, limit: int) -> None:
-        self.directory, self.stem, self.fmt, self.limit = directory, stem, fmt, limit
-        self.head, self.foot = _HEADERS[fmt]
-        self.files: list[Path] = []
-        self.out: BinaryIO | None = None
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        """Adds one record's bytes to the current file (or to a new one)."""
-        extra = len(data) + 1
-        if self.out is None or (self.size > len(self.head) and self.size + extra > self.limit):
-            self._next()
-        assert self.out is not None
-        self.out.write(data)
-        if self.fmt != "marc":
-            self.out.write(b"\n")
-        self.size += extra
-
-    def _next(self) -> None:
-        self.close()
-        path = self.directory / f"{self.stem}_{len(self.files) + 1:03d}.{_SUFFIX[self.fmt]}"
-        self.out = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self.out.write(self.head)
-        self.size = len(self.head) + len(self.foot)
-        self.files.append(path)
-
-    def close(self) -> None:
-        """Ends the current file."""
-        if self.out is not None:
-            self.out.write(self.foot)
-            self.out.close()
-            self.out = None
+#: Seconds between two refreshes of a running run's lock heartbeat.
+HEARTBEAT_SECONDS = 30.0
 
 
 def _rows(store: RecordStore, where: str, args: list) -> Iterator[tuple]:
@@ -171,12 +134,15 @@ class _Renderer:
             store.publish_options,
             holdings_852=profile.holdings_852,
             availability=profile.availability,
+            rules=None,
         )
         own = store.publish_options
-        self.reuse = (own.holdings_852, own.availability) == (
-            profile.holdings_852,
-            profile.availability,
-        ) and "marc21" in own.prefixes
+        # the stored blob carries the OAI-PMH rules when there are some: a profile must not inherit them
+        self.reuse = (
+            (own.holdings_852, own.availability) == (profile.holdings_852, profile.availability)
+            and "marc21" in own.prefixes
+            and getattr(own, "rules", None) is None
+        )
 
     def published(self, row: tuple) -> bytes:
         rec_id, mms_id, _, marcxml, blob = row
@@ -209,15 +175,65 @@ class _Renderer:
         return record_to_xml(record)
 
 
-def _pack(directory: Path, stem: str, files: list[Path]) -> list[Path]:
-    archive = directory / f"{stem}.tar.gz"
-    # level 6: near level 9 in size for XML, several times faster
-    with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
-        for path in files:
-            tar.add(path, arcname=path.name)
-    for path in files:
-        path.unlink()
-    return [archive]
+class _Heartbeat:
+    """Refreshes a run's lock heartbeat, at most every ``HEARTBEAT_SECONDS``."""
+
+    def __init__(self, profiles: Profiles, run_id: int) -> None:
+        self.profiles, self.run_id = profiles, run_id
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= HEARTBEAT_SECONDS:
+            self.last = now
+            self.profiles.beat(self.run_id)
+
+
+def _stem(directory: Path, name: str, mode: str, run_id: int) -> str:
+    stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
+    stem = f"{name}_{stamp}_{mode}"
+    if any(directory.glob(f"{stem}[_.]*")):
+        stem = f"{name}_{stamp}-{run_id}_{mode}"  # a run in the same second: keep its files
+    return stem
+
+
+def _write(
+    store: RecordStore,
+    profile: PublishProfile,
+    rules: RuleSet | None,
+    search: Callable[[str], list[str]] | None,
+    splitter: FileSplitter,
+    counts: dict[str, int],
+    progress: Callable[[int], None],
+    to_seq: int,
+    full: bool,
+) -> list[Path]:
+    """Writes the run's records (counting them in ``counts``); returns the files, packed or not."""
+    selection = _Selection(store, profile, search)
+    renderer = _Renderer(store, profile, rules)
+    if full:
+        targets: Iterator[tuple[tuple, str]] = ((row, "live") for row in selection.full())
+    else:
+        targets = _changed(store, selection, profile.last_seq, to_seq)
+    pending = 0
+    for row, state in targets:
+        data = renderer.render(row, state)
+        if data is None:
+            counts["skipped"] += 1
+        else:
+            splitter.write(data)
+            counts[state] += 1
+        pending += 1
+        if pending == _PAGE:
+            progress(pending)
+            pending = 0
+    if pending:
+        progress(pending)
+    splitter.close()
+    files = splitter.files
+    if profile.compress and files:
+        files = pack(splitter.directory, splitter.stem, files)
+    return files
 
 
 def run_profile(
@@ -228,19 +244,23 @@ def run_profile(
     search: Callable[[str], list[str]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> PublishRun:
-    """Runs a profile: full on its first run or when asked, else incremental.
+    """Runs a profile: full on its first run or when asked, else incremental; then uploads.
 
     ``search`` turns a CQL query into MMS IDs (for ``cql:`` selections); ``progress`` is called
     with the number of records handled since its last call. Returns the run as the history keeps it.
+    Every failure is recorded in the history before it is raised.
 
     Raises:
         ProfileError: unknown profile, rules that do not compile, unwritable directory.
+        LockedError: another run of the profile is in progress.
+        UploadError: a file did not reach the upload server; the files stay in the directory.
     """
     profiles = Profiles(store)
     profile = profiles.get(name)
     if profile is None:
         raise ProfileError(f"no publishing profile {name!r}")
     rules = profile.rule_set()
+    upload = profile.upload_settings()
     directory = Path(profile.output)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -248,8 +268,9 @@ def run_profile(
         raise ProfileError(f"cannot create {directory}: {exc.strerror or exc}") from exc
     to_seq = store.last_change()
     mode = "full" if full or profile.last_seq == 0 else "incremental"
+    run_id = profiles.start_run(profile, mode, to_seq)
     run = PublishRun(
-        profiles.start_run(profile, mode, to_seq),
+        run_id,
         name,
         mode,
         int(time.time()),
@@ -258,62 +279,46 @@ def run_profile(
         from_seq=profile.last_seq,
         to_seq=to_seq,
     )
-    stem = f"{name}_{time.strftime('%Y%m%d_%H%M%S', time.gmtime())}_{mode}"
+    beat = _Heartbeat(profiles, run_id)
+    stem = _stem(directory, name, mode, run_id)
     splitter = FileSplitter(directory, stem, profile.format, profile.max_file_bytes)
     counts = {"live": 0, "deleted": 0, "skipped": 0}
+
+    def advance(handled: int) -> None:
+        beat()
+        if progress:
+            progress(handled)
+
     try:
-        selection = _Selection(store, profile, search)
-        renderer = _Renderer(store, profile, rules)
-        if mode == "full":
-            targets: Iterator[tuple[tuple, str]] = ((row, "live") for row in selection.full())
-        else:
-            targets = _changed(store, selection, profile.last_seq, to_seq)
-        pending = 0
-        for row, state in targets:
-            data = renderer.render(row, state)
-            if data is None:
-                counts["skipped"] += 1
-            else:
-                splitter.write(data)
-                counts[state] += 1
-            pending += 1
-            if progress and pending == _PAGE:
-                progress(pending)
-                pending = 0
-        if progress and pending:
-            progress(pending)
-        splitter.close()
-        files = splitter.files
-        if profile.compress and files:
-            files = _pack(directory, stem, files)
-        run = replace(
-            run,
-            status="done",
-            records=counts["live"],
-            deleted=counts["deleted"],
-            skipped=counts["skipped"],
-            files=[str(p) for p in files],
+        files = _write(
+            store, profile, rules, search, splitter, counts, advance, to_seq, mode == "full"
         )
-    except Exception as exc:
+        run = replace(run, files=[str(p) for p in files])
+        if upload is not None and files:
+            run = replace(run, uploads=upload_files(upload, files, beat))
+        run = replace(run, status="done")
+    except BaseException as exc:  # record every failure, even an interrupt, then pass it on
         splitter.close()
         run = replace(
             run,
             status="failed",
-            message=str(exc),
-            records=counts["live"],
-            deleted=counts["deleted"],
-            skipped=counts["skipped"],
+            message=str(exc) or type(exc).__name__,
+            uploads=exc.uploaded if isinstance(exc, UploadError) else run.uploads,
+        )
+        raise
+    finally:
+        run = replace(
+            run, records=counts["live"], deleted=counts["deleted"], skipped=counts["skipped"]
         )
         profiles.finish_run(run)
-        raise
-    profiles.finish_run(run)
     logger.info(
-        "published %s (%s): %d records, %d deleted, %d skipped",
+        "published %s (%s): %d records, %d deleted, %d skipped, %d files uploaded",
         name,
         mode,
         run.records,
         run.deleted,
         run.skipped,
+        len(run.uploads),
     )
     return run
 

@@ -1,21 +1,27 @@
-"""File publishing profiles and their run history, in two tables of the record store.
+"""File publishing profiles, in tables of the record store (runs: ``indexer.publish_runs``).
 
 A profile says what to publish (``all``, ``set:SPEC`` an OAI set, ``cql:QUERY`` an SRU query), in
 which format (``marcxml``, ``marc`` binary ISO 2709, ``oai_dc``), with which enrichment (852
 holdings, AVA/AVE/AVD availability) and normalization rules, where (a directory), split into files
-of at most ``max_file_bytes``, packed as one ``.tar.gz`` or not. The rules are compiled when the
-profile is saved, so a rule file with a syntax error is refused with its line and column.
+of at most ``max_file_bytes``, packed as one ``.tar.gz`` or not; when it runs on its own
+(``interval`` minutes, see ``indexer.publish_runs``); where its files are uploaded (``upload``, an
+``ftp://``, ``ftps://`` or ``sftp://`` URL, see ``indexer.upload``). The rules are compiled and the
+upload settings checked when the profile is saved, so a rule file with a syntax error is refused
+with its line and column. No password is ever stored: a profile names the environment variable
+that holds it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from indexer.publish_runs import LockedError, PublishRun, RunHistory, add_run_columns
 from indexer.rules import RuleSet, compile_rules
+from indexer.upload import UploadError, UploadSettings
 
 if TYPE_CHECKING:
     from indexer.store import RecordStore
@@ -30,8 +36,21 @@ DDL = (
     " records INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
     " skipped INTEGER NOT NULL DEFAULT 0, files TEXT NOT NULL DEFAULT '[]',"
     " from_seq INTEGER NOT NULL DEFAULT 0, to_seq INTEGER NOT NULL DEFAULT 0, message TEXT)",
+    "CREATE INDEX IF NOT EXISTS publish_runs_by_profile ON publish_runs (profile, id)",
 )
 FORMATS = ("marcxml", "marc", "oai_dc")
+#: Longest schedule interval: a year, in minutes.
+MAX_INTERVAL = 525_600
+
+__all__ = [
+    "FORMATS",
+    "LockedError",
+    "ProfileError",
+    "Profiles",
+    "PublishProfile",
+    "PublishRun",
+    "with_changes",
+]
 
 
 class ProfileError(ValueError):
@@ -51,7 +70,27 @@ class PublishProfile:
     rules: str = ""
     max_file_bytes: int = 50_000_000
     compress: bool = True
+    interval: int = 0
+    upload: str = ""
+    upload_password_env: str = ""
+    upload_key: str = ""
+    upload_known_hosts: str = ""
+    upload_trust_new_host: bool = False
+    upload_timeout: float = 60.0
     last_seq: int = 0
+
+    def upload_settings(self) -> UploadSettings | None:
+        """Returns the upload settings, or None when the files stay local."""
+        if not self.upload:
+            return None
+        return UploadSettings(
+            url=self.upload,
+            password_env=self.upload_password_env,
+            key_file=self.upload_key,
+            known_hosts=self.upload_known_hosts,
+            trust_new_host=self.upload_trust_new_host,
+            timeout=self.upload_timeout,
+        )
 
     def rule_set(self) -> RuleSet | None:
         """Returns the compiled rules (the ``rules`` text, or the file it names), or None.
@@ -89,35 +128,29 @@ class PublishProfile:
             raise ProfileError("max_file_bytes must be at least 1000")
         if not self.output:
             raise ProfileError("the profile needs an output directory")
+        if not isinstance(self.interval, int) or not 0 <= self.interval <= MAX_INTERVAL:
+            raise ProfileError(f"the interval is 0 (manual) to {MAX_INTERVAL} minutes")
+        settings = self.upload_settings()
+        if settings is None:
+            extras = (self.upload_password_env, self.upload_key, self.upload_known_hosts)
+            if any(extras) or self.upload_trust_new_host:
+                raise ProfileError("the upload options need an upload URL")
+        else:
+            try:
+                settings.check()
+            except UploadError as exc:
+                raise ProfileError(str(exc)) from exc
         self.rule_set()
 
 
-@dataclass(frozen=True)
-class PublishRun:
-    """One run of a profile, as the history keeps it."""
-
-    id: int
-    profile: str
-    mode: str
-    started: int
-    finished: int | None
-    status: str
-    records: int = 0
-    deleted: int = 0
-    skipped: int = 0
-    files: list[str] = field(default_factory=list)
-    from_seq: int = 0
-    to_seq: int = 0
-    message: str | None = None
-
-
-class Profiles:
-    """The publishing profiles and runs of a record store."""
+class Profiles(RunHistory):
+    """The publishing profiles, their runs, locks and schedule, in a record store."""
 
     def __init__(self, store: RecordStore) -> None:
         self.store = store
         for statement in DDL:
             store.conn.execute(statement)
+        add_run_columns(store)
 
     def save(self, profile: PublishProfile) -> PublishProfile:
         """Validates and saves a profile (a new one, or a new version keeping its position).
@@ -144,9 +177,8 @@ class Profiles:
             return None
         config: dict[str, Any] = json.loads(row[0])
         known = {f for f in PublishProfile.__dataclass_fields__ if f not in ("name", "last_seq")}
-        return PublishProfile(
-            name=name, last_seq=row[1], **{k: v for k, v in config.items() if k in known}
-        )
+        settings = {k: v for k, v in config.items() if k in known and v is not None}
+        return PublishProfile(name=name, last_seq=row[1], **settings)
 
     def all(self) -> list[PublishProfile]:
         """Returns every profile, by name."""
@@ -165,53 +197,6 @@ class Profiles:
             self.store.conn.execute(
                 "UPDATE publish_profiles SET last_seq = 0 WHERE name = ?", (name,)
             )
-
-    def start_run(self, profile: PublishProfile, mode: str, to_seq: int) -> int:
-        """Records the start of a run; returns its id."""
-        with self.store.batch():
-            cursor = self.store.conn.execute(
-                "INSERT INTO publish_runs (profile, mode, started, status, from_seq, to_seq)"
-                " VALUES (?, ?, ?, 'running', ?, ?)",
-                (profile.name, mode, int(time.time()), profile.last_seq, to_seq),
-            )
-        return int(cursor.lastrowid)
-
-    def finish_run(self, run: PublishRun) -> None:
-        """Records the end of a run; a successful one moves the profile to ``run.to_seq``."""
-        with self.store.batch():
-            self.store.conn.execute(
-                "UPDATE publish_runs SET finished = ?, status = ?, records = ?, deleted = ?,"
-                " skipped = ?, files = ?, message = ? WHERE id = ?",
-                (
-                    int(time.time()),
-                    run.status,
-                    run.records,
-                    run.deleted,
-                    run.skipped,
-                    json.dumps(run.files),
-                    run.message,
-                    run.id,
-                ),
-            )
-            if run.status == "done":
-                self.store.conn.execute(
-                    "UPDATE publish_profiles SET last_seq = ? WHERE name = ?",
-                    (run.to_seq, run.profile),
-                )
-
-    def runs(self, name: str | None = None, limit: int = 20) -> list[PublishRun]:
-        """Returns the latest runs (of one profile, or of all), newest first."""
-        where, args = ("WHERE profile = ?", [name]) if name else ("", [])
-        rows = self.store.conn.execute(
-            "SELECT id, profile, mode, started, finished, status, records, deleted, skipped,"
-            f" files, from_seq, to_seq, message FROM publish_runs {where}"
-            " ORDER BY id DESC LIMIT ?",
-            [*args, limit],
-        ).fetchall()
-        return [
-            PublishRun(*r[:9], files=json.loads(r[9]), from_seq=r[10], to_seq=r[11], message=r[12])
-            for r in rows
-        ]
 
 
 def with_changes(profile: PublishProfile, **changes: Any) -> PublishProfile:

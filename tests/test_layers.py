@@ -13,6 +13,8 @@ FORBIDDEN = {
 ENGINES = {
     "whoosh": {"indexer/index.py", "indexer/cql.py"},
     "sickle": {"harvester/client.py"},
+    "paramiko": {"indexer/upload/sftp.py"},
+    "ftplib": {"indexer/upload/ftp.py"},
 }
 
 

@@ -156,3 +156,24 @@ def test_missing_rule_file_is_a_clear_error(app, tmp_path):
     ruled = _with_settings(app, PUBLISH_RULES=str(missing))
     with pytest.raises(StoreError, match="cannot read"):
         open_store(ruled.config)
+
+
+def test_republish_a_profile_is_a_full_run_with_its_current_rules(runner, tmp_path):
+    out = tmp_path / "out"
+    args = ["publish", "define", "disc", "-o", str(out), "--no-compress"]
+    assert runner.invoke(args=args).exit_code == 0
+    assert runner.invoke(args=["publish", "run", "disc"]).exit_code == 0
+    rules = tmp_path / "p.rules"
+    rules.write_text('rule "mark" when (TRUE) then addField "999.a.republished" end\n')
+    assert runner.invoke(args=[*args, "--rules", str(rules)]).exit_code == 0
+
+    result = runner.invoke(args=["republish", "--profile", "disc"])
+    assert result.exit_code == 0, result.output
+    assert "disc: full run 2: 256 records" in result.output
+    newest = sorted(out.glob("*.xml"), key=lambda p: p.stat().st_mtime_ns)[-1]
+    assert newest.read_bytes().count(b"republished") == 256
+
+    both = runner.invoke(args=["republish", "--profile", "disc", "--set", "x"])
+    assert both.exit_code == 2 and "drop --set" in both.output
+    unknown = runner.invoke(args=["republish", "--profile", "nope"])
+    assert unknown.exit_code == 1 and "no publishing profile 'nope'" in unknown.output

@@ -12,7 +12,11 @@ from pymarc import MARCReader
 
 from indexer.file_publish import run_profile
 from indexer.marcxml import MARC_NS, SAFE_PARSER
+from indexer.publish import PublishOptions
 from indexer.publish_profiles import ProfileError, Profiles, PublishProfile
+from indexer.republish import republish
+from indexer.rules import compile_rules
+from indexer.store import RecordStore
 from tests.conftest import TESTS
 
 MARC_SCHEMA = etree.XMLSchema(etree.parse(str(TESTS / "schemas" / "MARC21slim.xsd")))
@@ -171,3 +175,18 @@ def test_publish_cli_define_run_history(runner, tmp_path) -> None:
     assert bad.exit_code != 0
     assert "line 1, column 25" in bad.output
     assert runner.invoke(args=["publish", "run", "nope"]).exit_code != 0
+
+
+def test_a_file_profile_does_not_inherit_the_oai_publishing_rules(store, tmp_path) -> None:
+    oai_rules = compile_rules(
+        'rule "oai only" when exists "245" then addField "599.a.OAI only" end'
+    )
+    with RecordStore(store.path, publish=PublishOptions(rules=oai_rules)) as ruled:
+        republish(ruled)
+        mms_id = next(ruled.iter_records()).identifier
+        assert b"OAI only" in ruled.published(mms_id, "marc21")
+        Profiles(ruled).save(profile(tmp_path, compress=False))
+        run = run_profile(ruled, "disc")
+    records = marc_records(run)
+    assert len(records) == run.records > 0
+    assert not any(field(record, "599") for record in records)
