@@ -4,7 +4,7 @@ Readers yield :class:`Entry` objects in file order, one per record found: either
 or the reason it was rejected, with its position (1-based) and byte offset. A bad record never ends
 the file. Memory stays flat whatever the file size: binary records are cut at the record terminator
 (0x1D) rather than trusted leader lengths, and MARCXML is parsed with ``iterparse`` and cleared as it
-goes.
+goes (:mod:`indexer.marc_xml`). This module reads ISO 2709 and chooses the reader of a file.
 
 Encodings (leader/09): ``a`` is UTF-8; blank is MARC-8, except that a record whose bytes are valid
 UTF-8 and hold no MARC-8 escape is read as UTF-8 (records mislabelled by their exporters). A record
@@ -16,53 +16,33 @@ XML parsing never resolves entities, never loads a DTD and never reaches the net
 
 from __future__ import annotations
 
-import gzip
 import logging
-import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from lxml import etree
 from pymarc import Field, Indicators, Leader, Record, Subfield
 from pymarc.marc8 import marc8_to_unicode
 
-from indexer.marcxml import record_from_element
+from indexer.marc_entry import BLOCK, MAX_RECORD_BYTES, Entry, open_binary
+from indexer.marc_xml import RECORD_END, read_xml
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "Entry",
+    "count_records",
+    "decode_iso2709",
+    "open_binary",
+    "read_file",
+    "read_iso2709",
+    "read_xml",
+    "sniff_format",
+]
+
 RECORD_TERMINATOR = b"\x1d"
-#: A raw record longer than this is rejected (ISO 2709 allows 99,999 bytes; some exports exceed it).
-MAX_RECORD_BYTES = 1_000_000
-_BLOCK = 1 << 16
 _MARC8_ESCAPE = b"\x1b"
-
-
-@dataclass
-class Entry:
-    """One record found in a file: the record, or why it was rejected."""
-
-    position: int
-    offset: int  # byte offset in a binary file, line number in an XML file
-    record: Record | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def open_binary(path: str | Path) -> BinaryIO:
-    """Opens a file for reading bytes, uncompressing it when it is gzipped.
-
-    Raises:
-        OSError: the file cannot be opened.
-    """
-    fh = open(path, "rb")  # noqa: SIM115 - handed to the caller
-    if fh.read(2) == b"\x1f\x8b":
-        fh.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    fh.seek(0)
-    return fh
 
 
 def sniff_format(path: str | Path) -> str:
@@ -94,7 +74,7 @@ def split_records(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
     offset = 0
     skipping = False
     while True:
-        block = fh.read(_BLOCK)
+        block = fh.read(BLOCK)
         if not block:
             break
         buffer += block
@@ -280,132 +260,6 @@ def read_iso2709(fh: BinaryIO) -> Iterator[Entry]:
             yield Entry(position, offset, record, warnings=notes)
 
 
-# MARCXML ------------------------------------------------------------------------------------------
-
-_RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?record(?=[\s>/])")
-_RECORD_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?record\s*>")
-_NS_DECL = re.compile(rb"""\sxmlns(?::[A-Za-z_][\w.-]*)?\s*=\s*("[^"]*"|'[^']*')""")
-_MARC_CHILDREN = {"leader", "controlfield", "datafield"}
-
-
-def _local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _is_marc_record(el: etree._Element) -> bool:
-    return _local(el.tag) == "record" and any(_local(c.tag) in _MARC_CHILDREN for c in el)
-
-
-def _element_entry(position: int, offset: int, el: etree._Element) -> Entry:
-    try:
-        record = record_from_element(el)
-    except ValueError as exc:
-        return Entry(position, offset, error=str(exc))
-    if not record.fields:
-        return Entry(position, offset, error="record has no fields")
-    if not any(_local(c.tag) == "leader" for c in el):
-        return Entry(position, offset, record, warnings=["no leader: pymarc's default leader used"])
-    return Entry(position, offset, record)
-
-
-def read_xml(path: str | Path) -> Iterator[Entry]:
-    """Yields the MARCXML records of a file, in the MARC21 namespace, another, or none.
-
-    A file that is not well-formed is read up to the error, then record by record: each
-    ``<record>...</record>`` chunk is parsed on its own, so one broken record costs only itself.
-    """
-    done = 0
-    with open_binary(path) as fh:
-        try:
-            context = etree.iterparse(
-                fh,
-                events=("end",),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-                remove_comments=True,
-                remove_pis=True,
-            )
-            for _event, el in context:
-                if not _is_marc_record(el):
-                    continue
-                done += 1
-                yield _element_entry(done, el.sourceline or 0, el)
-                el.clear(keep_tail=False)
-                parent = el.getparent()
-                if parent is not None:
-                    while el.getprevious() is not None:
-                        del parent[0]
-            return
-        except etree.XMLSyntaxError as exc:
-            logger.warning("%s is not well-formed (%s); reading it record by record", path, exc)
-    yield from _read_xml_chunks(path, skip=done)
-
-
-def _read_xml_chunks(path: str | Path, skip: int) -> Iterator[Entry]:
-    with open_binary(path) as fh:
-        data = b""
-        namespaces = b""
-        position = 0
-        line = 1  # line number at the start of ``data``
-        eof = False
-        while True:
-            start = _RECORD_START.search(data)
-            end = _RECORD_END.search(data, start.end()) if start else None
-            if end is None:
-                if eof:
-                    if start is not None:
-                        position += 1
-                        if position > skip:
-                            yield Entry(
-                                position,
-                                line + data.count(b"\n", 0, start.start()),
-                                error="record not closed before the end of the file",
-                            )
-                    return
-                block = fh.read(_BLOCK)
-                eof = not block
-                data += block
-                if start is not None and len(data) - start.start() > MAX_RECORD_BYTES:
-                    position += 1
-                    if position > skip:
-                        yield Entry(
-                            position,
-                            line + data.count(b"\n", 0, start.start()),
-                            error=f"record longer than {MAX_RECORD_BYTES} bytes",
-                        )
-                    line += data.count(b"\n", 0, start.end())
-                    data = data[start.end() :]
-                continue
-            if not namespaces and position == 0:
-                namespaces = b" ".join(
-                    m.group(0).strip() for m in _NS_DECL.finditer(data[: start.start()])
-                )
-            position += 1
-            chunk = data[start.start() : end.end()]
-            if position > skip:
-                where = line + data.count(b"\n", 0, start.start())
-                yield _chunk_entry(position, where, chunk, namespaces)
-            line += data.count(b"\n", 0, end.end())
-            data = data[end.end() :]
-
-
-def _chunk_entry(position: int, offset: int, chunk: bytes, namespaces: bytes) -> Entry:
-    wrapped = b"<wrapper " + namespaces + b">" + chunk + b"</wrapper>"
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(wrapped, parser)
-    except etree.XMLSyntaxError as exc:
-        return Entry(position, offset, error=f"XML not well-formed: {exc.msg}")
-    records = [el for el in root.iter() if _is_marc_record(el)]
-    if not records:
-        return Entry(position, offset, error="no leader, controlfield or datafield in <record>")
-    return _element_entry(position, offset, records[0])
-
-
 def count_records(path: str | Path) -> int:
     """Returns a quick estimate of the number of records in a file (for progress bars)."""
     xml = sniff_format(path) == "xml"
@@ -415,7 +269,7 @@ def count_records(path: str | Path) -> int:
         while block := fh.read(1 << 20):
             if xml:
                 data = tail + block
-                count += len(_RECORD_END.findall(data))
+                count += len(RECORD_END.findall(data))
                 tail = data[-16:] if not data.endswith(b">") else b""
             else:
                 count += block.count(RECORD_TERMINATOR)
