@@ -9,6 +9,7 @@ Ref: <https://www.loc.gov/standards/sru/cql/spec.html> (CQL 1.2)
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ import cql
 from cql.lexer import CQLLexer, CQLLexerError
 from cql.parser import CQLParser12, CQLParserError, CQLSearchClause, CQLTriple
 from whoosh import query as wq
-from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query.spans import SpanNear2
 
 from indexer.fields import (
@@ -34,6 +34,7 @@ from indexer.fields import (
     keyword,
     standard_number,
 )
+from indexer.search import ColumnRange
 
 EXACT = "__exact"
 #: Relations each kind of index supports (``exact`` is CQL 1.1's ``==``).
@@ -138,7 +139,7 @@ def translate(text: str, local_tags: list[str] | tuple[str, ...] = ()) -> Transl
     """
     try:
         parsed = parse(text)
-        translator = _Translator(dict(index_names(local_tags)))
+        translator = _Translator(_indexes(tuple(local_tags)))
         result = Translated(translator.node(parsed.root, {}))
     except RecursionError as exc:
         raise QueryError(38, "the query is nested too deeply") from exc
@@ -146,10 +147,19 @@ def translate(text: str, local_tags: list[str] | tuple[str, ...] = ()) -> Transl
     return result
 
 
+@functools.lru_cache(maxsize=16)
+def _indexes(local_tags: tuple[str, ...]) -> dict[str, str]:
+    """Returns lower-cased CQL index name -> search field (the same for every query of an index)."""
+    return {name.lower(): target for name, target in index_names(local_tags)}
+
+
+_SETS = {uri: prefix for prefix, uri in CONTEXT_SETS.items()}
+
+
 class _Translator:
     def __init__(self, indexes: dict[str, str]) -> None:
-        self.indexes = {name.lower(): target for name, target in indexes.items()}
-        self.sets = {uri: prefix for prefix, uri in CONTEXT_SETS.items()}
+        self.indexes = indexes  # shared by every query: read only
+        self.sets = _SETS
         self.scope: dict[str, str] = {}
 
     def node(self, node, scope: dict[str, str]) -> wq.Query:
@@ -375,26 +385,20 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _word(fields: tuple[str, ...], token: str) -> wq.Query:
+def _word(fieldname: str, token: str) -> wq.Query:
     if _STAR in token or _QMARK in token:
         if not token.strip(_STAR + _QMARK):
             return wq.Every()
-        queries = [wq.Wildcard(f, _pattern(token)) for f in fields]
-    else:
-        queries = [wq.Term(f, token) for f in fields]
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+        return wq.Wildcard(fieldname, _pattern(token))
+    return wq.Term(fieldname, token)
 
 
-def _adjacent(fields: tuple[str, ...], tokens: list[str]) -> wq.Query:
+def _adjacent(fieldname: str, tokens: list[str]) -> wq.Query:
     if len(tokens) == 1:
-        return _word(fields, tokens[0])
-    queries = []
-    for f in fields:
-        if any(_STAR in t or _QMARK in t for t in tokens):
-            queries.append(wq.Sequence([_word((f,), t) for t in tokens]))
-        else:
-            queries.append(wq.Phrase(f, tokens))
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+        return _word(fieldname, tokens[0])
+    if any(_STAR in t or _QMARK in t for t in tokens):
+        return wq.Sequence([_word(fieldname, t) for t in tokens])
+    return wq.Phrase(fieldname, tokens)
 
 
 def _text(target: str, relation: str, term: str, masked: bool) -> wq.Query:
@@ -402,7 +406,6 @@ def _text(target: str, relation: str, term: str, masked: bool) -> wq.Query:
     tokens = _tokens(scanned.text)
     if not tokens:
         raise QueryError(27, "the term has no words")
-    fields = COMBINED.get(target, (target,))
     anchored = scanned.start or scanned.end
     if relation in ("==", "<", "<=", ">", ">=") or (anchored and relation in ("=", "adj")):
         if target in COMBINED or target.startswith(LOCAL_PREFIX):
@@ -413,12 +416,12 @@ def _text(target: str, relation: str, term: str, masked: bool) -> wq.Query:
     if anchored:
         raise QueryError(32, term)
     if relation == "any":
-        queries = [_word(fields, t) for t in tokens]
+        queries = [_word(target, t) for t in tokens]
         return queries[0] if len(queries) == 1 else wq.Or(queries)
     if relation == "all":
-        queries = [_word(fields, t) for t in tokens]
+        queries = [_word(target, t) for t in tokens]
         return queries[0] if len(queries) == 1 else wq.And(queries)
-    return _adjacent(fields, tokens)  # "=" and "adj"
+    return _adjacent(target, tokens)  # "=" and "adj" (all_for_ui is one index field)
 
 
 def _whole(fieldname: str, relation: str, tokens: list[str], scanned: _Term) -> wq.Query:
@@ -504,71 +507,3 @@ def _number(target: str, relation: str, term: str) -> wq.Query:
     if relation in ("<", "<="):
         return ColumnRange(target, None, n - 1 if relation == "<" else n)
     return ColumnRange(target, n + 1 if relation == ">" else n, None)
-
-
-_columns: dict[tuple[str, str], list[int]] = {}
-
-
-def _column_values(reader, fieldname: str) -> list[int]:
-    """Returns a segment's column as a list, cached: segments never change once written."""
-    segment = getattr(reader, "segment", None)
-    key = (segment().segment_id(), fieldname) if segment else None
-    if key is not None and key in _columns:
-        return _columns[key]
-    values = list(reader.column_reader(fieldname))
-    if key is not None:
-        if len(_columns) > 64:
-            _columns.clear()
-        _columns[key] = values
-    return values
-
-
-YEAR_RANGE = (-9999, 9999)
-"""Values a number index holds (years); the column's filler for a missing value lies outside."""
-
-
-class ColumnRange(wq.Query):
-    """Documents whose sortable numeric column lies in [start, end] (None: open), scored 1.
-
-    Reading a segment's column is one pass over an array: much cheaper than the union of the
-    trie terms that ``NumericRange`` expands to when the range covers thousands of documents.
-    """
-
-    def __init__(self, fieldname: str, start: int | None, end: int | None) -> None:
-        self.fieldname = fieldname
-        self.start = YEAR_RANGE[0] if start is None else start
-        self.end = YEAR_RANGE[1] if end is None else end
-        self.boost = 1.0
-
-    def __repr__(self) -> str:
-        return f"ColumnRange({self.fieldname!r}, {self.start}, {self.end})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ColumnRange) and (other.fieldname, other.start, other.end) == (
-            self.fieldname,
-            self.start,
-            self.end,
-        )
-
-    def __hash__(self) -> int:
-        return hash((ColumnRange, self.fieldname, self.start, self.end))
-
-    def is_leaf(self) -> bool:
-        return True
-
-    def field(self) -> str:
-        return self.fieldname
-
-    def estimate_size(self, ixreader) -> int:
-        return ixreader.doc_count_all()
-
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
-        if not reader.has_column(self.fieldname):
-            return NullMatcher()
-        start, end = max(self.start, YEAR_RANGE[0]), min(self.end, YEAR_RANGE[1])
-        values = _column_values(reader, self.fieldname)
-        ids = [n for n, value in enumerate(values) if start <= value <= end]
-        if reader.has_deletions():
-            ids = [n for n in ids if not reader.is_deleted(n)]
-        return ListMatcher(ids, all_weights=1.0) if ids else NullMatcher()

@@ -118,11 +118,14 @@ FIELDS: tuple[SearchField, ...] = (
         "Availability of a holding or portfolio: available, unavailable, check_holdings",
     ),
     SearchField("available_library", KEYWORD, (), "Library code where a copy is available now"),
-    SearchField("other", TEXT, (), "Words of every subfield that no other word index takes"),
+    SearchField(
+        "other", TEXT, (), "Words of every subfield that no other word index takes (in all_for_ui)"
+    ),
 )
 FIELD_BY_NAME = {field.name: field for field in FIELDS}
 
-#: Search fields searched together under another name: ``all_for_ui`` is every word of the record.
+#: Search fields indexed together under another name, as one index field of its own (one term
+#: lookup instead of a union of seven): ``all_for_ui`` is every word of the record.
 COMBINED = {
     "all_for_ui": ("title", "creator", "subjects", "publisher", "description", "series", "other"),
 }

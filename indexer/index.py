@@ -6,9 +6,11 @@ number (kept in ``pressmark-seq`` inside the index). Every write holds an exclus
 file ``<index>.lock`` beside the index, so one writer runs at a time across threads and processes
 (Whoosh allows one). A :class:`Follower` thread per server process polls the change log.
 
-Readers open a new searcher per request (never ``Searcher.refresh()``): it sees the index as it was
-when opened. What a segment holds never changes once written, so the MMS IDs of each segment are
-read once per process and kept (:func:`ids_of`).
+A searcher sees the index as it was when opened; readers open a new one to see later changes (never
+``Searcher.refresh()``; the SRU server keeps open searchers while the store has no newer change, see
+:mod:`app.sru.pool`). Searching itself (pages of hits, scoring, MMS IDs) is in :mod:`indexer.search`.
+The index records its :data:`FORMAT` beside the sequence number: an index of another format counts as
+none, and the next update rebuilds it.
 """
 
 from __future__ import annotations
@@ -20,25 +22,33 @@ import shutil
 import threading
 import time
 import weakref
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lxml import etree
 from whoosh import index as whoosh_index
-from whoosh import sorting
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
-from whoosh.query import Every
 
-from indexer.fields import FIELDS, KEYWORD, LOCAL_PREFIX, NUMBER, Extracted, extract, fold, whole
+from indexer.fields import (
+    COMBINED,
+    FIELDS,
+    KEYWORD,
+    LOCAL_PREFIX,
+    NUMBER,
+    Extracted,
+    extract,
+    fold,
+    whole,
+)
 from indexer.fields import TEXT as TEXT_KIND
 from indexer.inventory import EMPTY
 from indexer.marcxml import SAFE_PARSER
+from indexer.search import FastBM25F, ids_of
+from indexer.search import search_page as search_page  # callers read pages through index
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -48,6 +58,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SEQ_FILE = "pressmark-seq"
+FORMAT = "format-2"
+"""What the index's fields are: written beside the sequence number; another value means rebuild."""
 SEP = "\x1f"
 EXACT = "__exact"
 #: Kinds of change that alter nothing the index holds (published XML and OAI sets only).
@@ -71,15 +83,16 @@ def build_schema() -> Schema:
     )
     for field in FIELDS:
         if field.kind == TEXT_KIND:
-            if field.name == "local_field":
-                continue
+            if field.name in ("local_field", "other"):
+                continue  # local fields get one index per tag; other words feed all_for_ui only
             schema.add(field.name, TEXT(analyzer=words, phrase=True))
-            if field.name != "other":
-                schema.add(field.name + EXACT, ID(analyzer=values))
+            schema.add(field.name + EXACT, ID(analyzer=values))
         elif field.kind == KEYWORD:
             schema.add(field.name, ID(analyzer=values))
         elif field.kind == NUMBER:
             schema.add(field.name, NUMERIC(numtype=int, bits=32, signed=True, sortable=True))
+    for name in COMBINED:
+        schema.add(name, TEXT(analyzer=words, phrase=True))
     schema.add(LOCAL_PREFIX + "*", TEXT(analyzer=words, phrase=True), glob=True)
     return schema
 
@@ -88,17 +101,24 @@ def document(mms_id: str, extracted: Extracted) -> dict:
     """Returns the Whoosh document of a record's extracted values."""
     doc: dict = {"id": mms_id, "title_sort": extracted.sort_title or "\uffff"}
     doc["creator_sort"] = extracted.sort_creator or "\uffff"
+    words: dict[str, str] = {}
     for field in FIELDS:
         found = extracted.values.get(field.name)
         if not found:
             continue
         if field.kind == TEXT_KIND:
-            if field.name != "local_field":
-                doc[field.name] = fold(" \n ".join(found))
-                if field.name != "other":
-                    doc[field.name + EXACT] = SEP.join(whole(v) for v in found)
+            if field.name == "local_field":
+                continue
+            words[field.name] = text = fold(" \n ".join(found))
+            if field.name != "other":
+                doc[field.name] = text
+                doc[field.name + EXACT] = SEP.join(whole(v) for v in found)
         elif field.kind == KEYWORD:
             doc[field.name] = SEP.join(found)
+    for name, fed_by in COMBINED.items():
+        combined = " \n ".join(words[f] for f in fed_by if f in words)
+        if combined:
+            doc[name] = combined
     if extracted.year is not None:
         doc["main_pub_date"] = extracted.year
     for tag, texts in extracted.local.items():
@@ -134,16 +154,20 @@ def write_lock(index_dir: str | Path, *, blocking: bool = True) -> Iterator[bool
 
 
 def indexed_seq(index_dir: str | Path) -> int | None:
-    """Returns the last change-log sequence number applied to the index, or None without an index."""
+    """Returns the last change-log sequence number applied to the index, or None without an index.
+
+    An index of another :data:`FORMAT` counts as none: the next update rebuilds it.
+    """
     try:
-        return int((Path(index_dir) / SEQ_FILE).read_text().strip() or 0)
+        seq, format_ = (Path(index_dir) / SEQ_FILE).read_text().split()
+        return int(seq) if format_ == FORMAT else None
     except (OSError, ValueError):
         return None
 
 
 def _write_seq(index_dir: Path, seq: int) -> None:
     tmp = index_dir / (SEQ_FILE + ".tmp")
-    tmp.write_text(str(seq))
+    tmp.write_text(f"{seq} {FORMAT}\n")
     os.replace(tmp, index_dir / SEQ_FILE)
 
 
@@ -182,7 +206,9 @@ def rebuild(
         live = store.conn.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()[0]
         # a second process doubles the rate on a big store; on a small one, starting it costs more
         procs = 2 if live > 2000 and (os.cpu_count() or 1) > 1 else 1
-        writer = ix.writer(limitmb=128, procs=procs, multisegment=True, compound=False)
+        # 256 MB per writer process: the postings of a 20,000-record catalogue stay in memory (at
+        # 128 MB they spill to disk and the build takes half as long again)
+        writer = ix.writer(limitmb=256, procs=procs, multisegment=True, compound=False)
         count = 0
         try:
             for _rec_id, mms_id, xml, inventory in _live_records(store):
@@ -304,6 +330,9 @@ def _apply_changes(store: RecordStore, index_dir: Path, seq: int) -> int | None:
 
 # reading ---------------------------------------------------------------------------------------
 
+WEIGHTING = FastBM25F()
+"""Relevance of hits: BM25F (see :mod:`indexer.search`)."""
+
 _indexes: dict[str, whoosh_index.Index] = {}
 _indexes_lock = threading.Lock()
 
@@ -322,7 +351,7 @@ def open_searcher(index_dir: str | Path) -> Searcher:
         with _indexes_lock:
             ix = _indexes.setdefault(key, whoosh_index.open_dir(key))
     try:
-        return ix.searcher()
+        return ix.searcher(weighting=WEIGHTING)
     except (OSError, whoosh_index.EmptyIndexError) as exc:
         # the index was rebuilt and swapped under us: open it again
         with _indexes_lock:
@@ -332,41 +361,13 @@ def open_searcher(index_dir: str | Path) -> Searcher:
         ix = whoosh_index.open_dir(key)
         with _indexes_lock:
             _indexes[key] = ix
-        return ix.searcher()
+        return ix.searcher(weighting=WEIGHTING)
 
 
 def local_tags(searcher: Searcher) -> list[str]:
     """Returns the 9XX tags that have a local-field index (tags where data exists)."""
     names = searcher.reader().indexed_field_names()
     return sorted(n[len(LOCAL_PREFIX) :] for n in names if n.startswith(LOCAL_PREFIX))
-
-
-_segment_ids: dict[str, list[str]] = {}
-
-
-def ids_of(searcher: Searcher, docnums) -> list[str]:
-    """Returns the MMS IDs of document numbers.
-
-    Each segment's ids are read once per process (from the ``id`` column) and kept: a segment never
-    changes once written, and loading a column per request would cost more than the search.
-    """
-    tables: list[tuple[int, list[str]]] = []
-    for leaf, base in searcher.reader().leaf_readers():
-        segment = leaf.segment().segment_id() if hasattr(leaf, "segment") else None
-        ids = _segment_ids.get(segment) if segment else None
-        if ids is None:
-            ids = list(leaf.column_reader("id"))
-            if segment:
-                if len(_segment_ids) > 256:
-                    _segment_ids.clear()
-                _segment_ids[segment] = ids
-        tables.append((base, ids))
-    bases = [base for base, _ in tables]
-    out = []
-    for docnum in docnums:
-        base, ids = tables[bisect_right(bases, docnum) - 1]
-        out.append(ids[docnum - base])
-    return out
 
 
 def search_ids(index_dir: str | Path, cql: str) -> list[str]:
@@ -447,32 +448,3 @@ def follow(
         _followers[key] = follower
         follower.start()
         return follower
-
-
-def search_page(searcher: Searcher, translated, start: int, count: int) -> tuple[int, list[str]]:
-    """Returns the number of hits of a translated query and the MMS IDs of hits ``start``.. on.
-
-    Hits are in relevance order, or in the order of the query's sort keys.
-    """
-    if isinstance(translated.query, Every) and not translated.sort:
-        # every record, in index order: no need to score or count them one by one
-        docnums = list(islice(searcher.reader().all_doc_ids(), start - 1, start - 1 + count))
-        return searcher.doc_count(), ids_of(searcher, docnums)
-    sortedby = None
-    if translated.sort:
-        facets = [
-            sorting.FieldFacet(column, reverse=reverse) for column, reverse in translated.sort
-        ]
-        sortedby = facets[0] if len(facets) == 1 else sorting.MultiFacet(facets)
-    limit = start - 1 + count
-    # optimize=False: count the hits in the same pass (block skipping would need a second one)
-    results = searcher.search(
-        translated.query,
-        limit=max(limit, 1),
-        sortedby=sortedby,
-        scored=sortedby is None,
-        optimize=False,
-    )
-    total = len(results)
-    docnums = [results.docnum(i) for i in range(start - 1, min(limit, results.scored_length()))]
-    return total, ids_of(searcher, docnums)

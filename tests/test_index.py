@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from pymarc import Field, Leader, Record, Subfield
-from sru_fixtures import build_index
+from sru_fixtures import build_index, common_title_word, year
 
 from app.resources import open_store
-from indexer import index
+from indexer import index, search
 
 
 def _record(title: str) -> Record:
@@ -189,3 +189,72 @@ def test_writers_in_several_processes(store, app):
         assert b"Traceback" not in err
     index.update(store, index_dir, blocking=True)
     assert sorted(index.search_ids(index_dir, "dc.title=multiprocess")) == sorted(ids)
+
+
+def test_an_index_of_another_format_is_rebuilt(store, app):
+    index_dir = build_index(store, app)
+    (index_dir / index.SEQ_FILE).write_text(f"{store.last_change()}\n")  # the format before
+    assert index.indexed_seq(index_dir) is None and not index.exists(index_dir)
+    assert index.update(store, index_dir) == store.stats()["records"]
+    assert index.indexed_seq(index_dir) == store.last_change()
+
+
+def _two_segments_with_a_deletion(store, app) -> tuple[Path, str]:
+    """Builds the index, then changes a record of the commonest year: its old document stays in
+    the first segment, marked deleted, and the new one goes to a second segment."""
+    index_dir = build_index(store, app)
+    years = [year(r.marc) for r in store.iter_records()]
+    common = max((y for y in years if y), key=years.count)
+    stored = next(r for r in store.iter_records() if year(r.marc) == common and r.marc.get("245"))
+    changed = stored.marc
+    changed["245"]["a"] = "Segmented anew"
+    assert store.put(changed, match=("001",)).identifier == stored.identifier
+    assert index.update(store, index_dir) == 1
+    return index_dir, stored.identifier
+
+
+def test_year_ranges_leave_deleted_documents_out(store, app):
+    index_dir, changed = _two_segments_with_a_deletion(store, app)
+    years = {r.identifier: year(r.marc) for r in store.iter_records()}
+    known = {m: y for m, y in years.items() if y is not None}
+    target = years[changed]
+    with index.open_searcher(index_dir) as searcher:
+        leaves = [s for s, _ in searcher.leaf_searchers()]
+        first = max(leaves, key=lambda s: s.doc_count_all())
+        assert len(leaves) > 1 and first.reader().has_deletions()
+        kinds = {
+            type(search.ColumnRange("main_pub_date", lo, hi).matcher(first)).__name__
+            for lo, hi in ((target, target), (None, None))
+        }
+        assert kinds == {"_IdsMatcher", "_RangeMatcher"}  # a narrow range and a wide one
+    for query, expected in [
+        (f"dc.date = {target}", {m for m, y in known.items() if y == target}),
+        ("dc.date > 0", set(known)),
+        (f"dc.date <= {target}", {m for m, y in known.items() if y <= target}),
+        (f"dc.title = segmented and dc.date > {target - 1}", {changed}),
+    ]:
+        found = index.search_ids(index_dir, query)
+        assert len(found) == len(set(found)) and set(found) == expected, query
+
+
+def test_fast_bm25f_scores_as_whoosh_bm25f(store, app):
+    from whoosh import index as whoosh_index
+    from whoosh import scoring
+
+    from indexer.cql import translate
+
+    index_dir, _changed = _two_segments_with_a_deletion(store, app)
+    ix = whoosh_index.open_dir(str(index_dir))
+    with (
+        ix.searcher(weighting=scoring.BM25F()) as slow,
+        ix.searcher(weighting=search.FastBM25F()) as fast,
+    ):
+        word, _count = common_title_word(store)
+        for cql in [f"dc.title = {word}", f'dc.title any "{word} segmented"', word, "anew"]:
+            query = translate(cql).query
+            expected = [(h.docnum, round(h.score, 9)) for h in slow.search(query, limit=None)]
+            got = [(h.docnum, round(h.score, 9)) for h in fast.search(query, limit=None)]
+            assert got == expected and expected, cql
+            total, ids = search.search_page(fast, translate(cql), 1, 5)
+            assert total == len(expected)
+            assert ids == index.ids_of(fast, [docnum for docnum, _ in expected[:5]])

@@ -11,7 +11,7 @@ FORBIDDEN = {
     "harvester": {"app", "flask"},
 }
 ENGINES = {
-    "whoosh": {"indexer/index.py", "indexer/cql.py"},
+    "whoosh": {"indexer/index.py", "indexer/cql.py", "indexer/search.py"},
     "sickle": {"harvester/client.py"},
     "paramiko": {"indexer/upload/sftp.py"},
     "ftplib": {"indexer/upload/ftp.py"},

@@ -9,6 +9,7 @@ from sru_fixtures import (
     NS,
     common_title_word,
     diagnostics,
+    field_tokens,
     number_of_records,
     validate,
 )
@@ -48,6 +49,21 @@ def test_search_counts_and_pages(client, store):
         seen.update(c.text for c in page.iterfind(".//marc:controlfield[@tag='001']", NS))
         start = int(page.findtext("srw:nextRecordPosition", default="0", namespaces=NS))
     assert len(seen) == count
+
+
+def test_counts_are_exact_whatever_the_page_size(client, store):
+    """Whoosh's collector, once better hits fill the page, drops the branches of an ``or`` that
+    cannot beat them, and its count fell short: the count must not depend on maximumRecords."""
+    titles = [set(field_tokens(r.marc, "title")) for r in store.iter_records()]
+    counts: dict[str, int] = {}
+    for words in titles:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    first, second = sorted(counts, key=lambda w: (-counts[w], w))[:2]
+    expected = sum(1 for words in titles if {first, second} & words)
+    for size in (0, 1, 10, 50):
+        root = _get(client, query=f'dc.title any "{first} {second}"', maximumRecords=size)
+        assert number_of_records(root) == expected, size
 
 
 def test_default_and_maximum_records(client):
@@ -207,6 +223,20 @@ def test_hostile_input_never_fails(client):
         validate(response.data)
     response = client.post("/sru", data={"query": "cql.allRecords=1", "maximumRecords": "1"})
     assert number_of_records(validate(response.data)) > 0
+
+
+def test_control_characters_in_parameters_give_diagnostics(client):
+    """Diagnostic details quote what the client sent: characters XML forbids are left out."""
+    for url, number in [
+        ("/sru?query=a&f%00oo=bar", 8),
+        ("/sru?query=a&recordSchema=x%00y", 66),
+        ("/sru?version=9%01&query=a", 5),
+        ("/sru?query=a&stylesheet=%00", 110),
+        ("/view/sru/X%00Y?query=a", 6),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert [n for n, _ in diagnostics(validate(response.data))] == [number], url
 
 
 def test_record_gone_from_the_store_becomes_a_surrogate_diagnostic(client, store, app):

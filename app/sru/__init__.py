@@ -11,10 +11,9 @@ import logging
 from flask import Blueprint, Flask, Response, current_app, request
 from lxml import etree
 
-from app.resources import get_store, open_store
-from app.sru import operations, responses
+from app.resources import open_store
+from app.sru import operations, records, responses
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
-from app.sru.records import build_record
 from indexer import index
 
 logger = logging.getLogger(__name__)
@@ -38,40 +37,77 @@ def sru(institution: str | None = None) -> Response:
         if problem is not None:
             raise problem
         req = operations.validate(args, version)
-        if req.operation == "explain":
-            root = responses.explain(version, req.record_packing, _zeerex(version))
-        else:
-            root = _search_retrieve(req)
+        explain = req.operation == "explain"
+        body = _explain(version, req.record_packing) if explain else _search_retrieve(req)
     except SRUDiagnostic as diagnostic:
-        root = _failure(version, operation, diagnostic)
+        body = responses.serialize(_failure(version, operation, diagnostic))
     except Exception:
         logger.exception("SRU request failed: %s", request.query_string[:500])
-        root = _failure(version, operation, SRUDiagnostic(Diagnostic.GENERAL_SYSTEM_ERROR))
-    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        operations.failed()
+        failure = SRUDiagnostic(Diagnostic.GENERAL_SYSTEM_ERROR)
+        body = responses.serialize(_failure(version, operation, failure))
     return Response(body, status=200, mimetype="text/xml")
 
 
-def _search_retrieve(req: operations.SRURequest) -> etree._Element:
+def _search_retrieve(req: operations.SRURequest) -> bytes:
     page = operations.search(req)
-    store = get_store()
-    records = []
+    found = records.fetch(operations.get_store(), page.ids, req.record_schema, current_app.config)
+    page_records: list[tuple[str, bytes | SRUDiagnostic]] = []
     for mms_id in page.ids:
-        try:
-            data = build_record(store, mms_id, req.record_schema)
-        except Exception:  # one odd record must not sink the page: it becomes a surrogate
-            logger.exception("cannot build record %s as %s", mms_id, req.record_schema)
-            data = SRUDiagnostic(Diagnostic.GENERAL_SYSTEM_ERROR, mms_id)
+        data = found.get(mms_id)
         if data is None:
             data = SRUDiagnostic(Diagnostic.RECORD_DOES_NOT_EXIST, mms_id)
-        records.append((mms_id, data))
-    return responses.search_retrieve(req, page.total, records, [])
+        elif isinstance(data, records.RecordError):
+            logger.error("%s", data)
+            data = SRUDiagnostic(Diagnostic.GENERAL_SYSTEM_ERROR, mms_id)
+        page_records.append((mms_id, data))
+    return responses.search_retrieve(req, page.total, page_records, [])
+
+
+#: Explain responses already serialized, by everything they depend on (bounded: Host is the
+#: client's to choose).
+_explained: dict[tuple, bytes] = {}
+MAX_EXPLAINED = 64
+
+
+def _explain(version: str, packing: str) -> bytes:
+    config = current_app.config
+    key = (
+        version,
+        packing,
+        request.host,
+        request.is_secure,
+        request.path,
+        tuple(_local_tags()),
+        *(str(config[name]) for name in EXPLAIN_SETTINGS),
+    )
+    body = _explained.get(key)
+    if body is None:
+        body = responses.serialize(responses.explain(version, packing, _zeerex(version)))
+        if len(_explained) >= MAX_EXPLAINED:
+            _explained.clear()
+        _explained[key] = body
+    return body
+
+
+#: Settings that the explain record shows.
+EXPLAIN_SETTINGS = (
+    "SRU_DATABASE_TITLE",
+    "SRU_DEFAULT_MAXIMUM_RECORDS",
+    "SRU_DEFAULT_RECORD_SCHEMA",
+    "SRU_MAXIMUM_RECORDS",
+    "SRU_MAX_START_RECORD",
+)
+
+
+def _local_tags() -> list[str]:
+    try:
+        return operations.get_opened().local_tags
+    except SRUDiagnostic:
+        return []
 
 
 def _zeerex(version: str) -> etree._Element:
-    try:
-        local = index.local_tags(operations.get_searcher())
-    except SRUDiagnostic:
-        local = []
     host = request.host.split(":")[0]
     port = (
         request.host.rsplit(":", 1)[1]
@@ -80,7 +116,12 @@ def _zeerex(version: str) -> etree._Element:
     )
     database = request.path.lstrip("/")
     return responses.zeerex(
-        host, int(port) if port.isdigit() else 80, database, version, local, current_app.config
+        host,
+        int(port) if port.isdigit() else 80,
+        database,
+        version,
+        _local_tags(),
+        current_app.config,
     )
 
 
@@ -104,8 +145,8 @@ def _follow_store() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Registers the SRU routes and closes each request's searcher at teardown."""
+    """Registers the SRU routes; each request gives its searcher and store back at teardown."""
     app.register_blueprint(bp)
-    app.teardown_appcontext(operations.close_searcher)
+    app.teardown_appcontext(operations.release)
     # cql-parser logs every syntax error at ERROR level; the client gets diagnostic 10 instead
     logging.getLogger("cql").setLevel(logging.CRITICAL)

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import current_app, g
 
-from app.resources import get_store
+from app.sru import pool
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
 from app.sru.records import SCHEMAS, schema_key
 from indexer import index
 from indexer.cql import QueryError, translate
+from indexer.schema import StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from indexer.store import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -175,33 +178,57 @@ def _positive(args: Mapping[str, str], name: str, default: int, *, minimum: int)
 # searching ----------------------------------------------------------------------------------------
 
 
-def get_searcher() -> Any:
-    """Returns the request's index searcher, opened on first use (brings the index up to date).
+def get_store() -> RecordStore:
+    """Returns the request's record store, taken from this process's pool on first use.
+
+    Raises:
+        SRUDiagnostic: 1 when the store cannot be opened.
+    """
+    if "sru_store" not in g:
+        try:
+            g.sru_store = pool.stores(current_app.config).take(current_app.config)
+        except StoreError as exc:
+            logger.error("record store unavailable: %s", exc)
+            raise SRUDiagnostic(
+                Diagnostic.GENERAL_SYSTEM_ERROR, "record store unavailable"
+            ) from exc
+    return g.sru_store
+
+
+def get_opened() -> pool.Opened:
+    """Returns the request's searcher with its local tags, up to date with the store (see
+    :mod:`app.sru.pool`).
 
     Raises:
         SRUDiagnostic: 1 when there is no index and it cannot be built.
     """
-    if "searcher" not in g:
-        index_dir = current_app.config["INDEX_DIR"]
+    if "sru_searcher" not in g:
+        store = get_store()
         try:
-            store = get_store()
-            # cheap when current; when behind, catch up, or give another writer (the follower
-            # thread, another process) a moment to: the response then shows the latest change
-            index.update(store, index_dir, blocking=not index.exists(index_dir), wait=0.5)
-            g.searcher = index.open_searcher(index_dir)
+            g.sru_searcher = pool.searchers(current_app.config).take(store)
         except (OSError, index.SearchIndexError) as exc:
             logger.exception("search index unavailable")
             raise SRUDiagnostic(
                 Diagnostic.GENERAL_SYSTEM_ERROR, "search index unavailable"
             ) from exc
-    return g.searcher
+    return g.sru_searcher
 
 
-def close_searcher(exc: BaseException | None = None) -> None:
-    """Closes the request's searcher (a searcher never outlives its request)."""
-    searcher = g.pop("searcher", None)
-    if searcher is not None:
-        searcher.close()
+def release(exc: BaseException | None = None) -> None:
+    """Gives the request's searcher and store back to their pools (at teardown); after an
+    unexpected error they are closed instead (see :func:`failed`)."""
+    broken = g.pop("sru_failed", False) or exc is not None
+    opened = g.pop("sru_searcher", None)
+    if opened is not None:
+        pool.searchers(current_app.config).give(opened, failed=broken)
+    store = g.pop("sru_store", None)
+    if store is not None:
+        pool.stores(current_app.config).give(store, failed=broken)
+
+
+def failed() -> None:
+    """Marks the request as failed unexpectedly: its searcher and store are not pooled again."""
+    g.sru_failed = True
 
 
 @dataclass
@@ -218,12 +245,14 @@ def search(req: SRURequest) -> Page:
     Raises:
         SRUDiagnostic: the query's diagnostic (10, 15, 16, 19, 20, ...), or 61.
     """
-    searcher = get_searcher()
+    opened = get_opened()
     try:
-        translated = translate(req.query or "", index.local_tags(searcher))
+        translated = translate(req.query or "", opened.local_tags)
     except QueryError as exc:
         raise SRUDiagnostic(Diagnostic.of_number(exc.number), exc.details) from exc
-    total, ids = index.search_page(searcher, translated, req.start_record, req.maximum_records)
+    total, ids = index.search_page(
+        opened.searcher, translated, req.start_record, req.maximum_records
+    )
     if req.start_record > 1 and req.start_record > total:
         raise SRUDiagnostic(
             Diagnostic.FIRST_RECORD_POSITION_OUT_OF_RANGE, f"{req.start_record} > {total}"

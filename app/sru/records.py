@@ -1,23 +1,38 @@
-"""Record schemas of searchRetrieve: marcxml (with availability), dc and mods, built at response time.
+"""Record schemas of searchRetrieve: marcxml (with availability), dc and mods, as serialized XML.
 
-Each record is built from the store's source MARC and the record's current inventory, so that a loan
-or a return shows in the next response.
+A page's records are read from the store in one query. ``marcxml`` is the record's published
+``marc21`` XML that the store keeps (rendered again whenever the record or its inventory changes, so
+a loan or a return shows in the next response), and ``dc`` is its published ``oai_dc`` with the SRU
+wrapper, whenever the SRU settings ask for what publishing renders: no ``PUBLISH_RULES`` (SRU serves
+the catalogue's records, not the normalized ones that OAI-PMH harvesters get) and ``SRU_AVAILABILITY``
+equal to ``PUBLISH_AVAILABILITY``. Otherwise, and for a record without published XML, the record is
+rendered here from its source MARC and its current inventory. ``mods`` is always rendered here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flask import current_app
 from lxml import etree
 
 from indexer.dublin_core import DC_NS, dublin_core
-from indexer.marcxml import MARC_NS, SAFE_PARSER, clean_text, record_from_xml
+from indexer.marcxml import MARC_NS, escape_text, record_from_xml
 from indexer.mods import MODS_NS, MODS_SCHEMA, record_to_mods
 from indexer.publish import PublishOptions, marc21_xml
-from indexer.store import RecordStore
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from indexer.store import RecordStore
 
 SRW_DC_NS = "info:srw/schema/1/dc-schema"
+DC_OPEN = f'<srw_dc:dc xmlns:srw_dc="{SRW_DC_NS}" xmlns:dc="{DC_NS}">'.encode()
+DC_CLOSE = b"</srw_dc:dc>"
+_OAI_DC_OPEN = b"<oai_dc:dc "
+_OAI_DC_CLOSE = b"</oai_dc:dc>"
+#: Published prefix that holds each schema, when publishing renders what SRU serves.
+PUBLISHED = {"marcxml": "marc21", "dc": "oai_dc"}
 
 
 @dataclass(frozen=True)
@@ -71,32 +86,88 @@ def schema_key(name: str) -> str | None:
     return ALIASES.get(name) or ALIASES.get(name.lower())
 
 
-def build_record(store: RecordStore, mms_id: str, schema: str) -> etree._Element | None:
-    """Returns a record in a schema, or None when the store no longer has it live."""
-    row = store.conn.execute(
-        "SELECT id, marcxml FROM records WHERE mms_id = ? AND deleted = 0", (mms_id,)
-    ).fetchone()
-    if row is None:
-        return None
-    rec_id, marcxml = row
-    record = record_from_xml(marcxml)
-    if schema == "dc":
-        return _dc(record)
-    if schema == "mods":
-        return record_to_mods(record, mms_id)
-    config = current_app.config
-    options = PublishOptions(
+def marc_options(config: Mapping) -> PublishOptions:
+    """Returns the enrichment of SRU's ``marcxml`` records (852 as published, live availability)."""
+    return PublishOptions(
         institution=config["INSTITUTION_CODE"],
         holdings_852=bool(config["PUBLISH_HOLDINGS_852"]),
         availability=bool(config["SRU_AVAILABILITY"]),
     )
+
+
+def serves_published(config: Mapping, schema: str) -> bool:
+    """Returns whether the store's published XML is what SRU serves in ``schema``."""
+    if schema not in PUBLISHED or config.get("PUBLISH_RULES"):
+        return False
+    if schema == "marcxml":
+        return bool(config["SRU_AVAILABILITY"]) == bool(config["PUBLISH_AVAILABILITY"])
+    return True
+
+
+class RecordError(Exception):
+    """A record that cannot be rendered in the schema (it becomes a surrogate diagnostic)."""
+
+
+def fetch(
+    store: RecordStore, mms_ids: Sequence[str], schema: str, config: Mapping
+) -> dict[str, bytes | RecordError]:
+    """Returns the serialized XML of each live record of ``mms_ids`` in ``schema`` (UTF-8, no XML
+    declaration); a record that cannot be rendered maps to a :class:`RecordError`, and a record the
+    store no longer has live is left out."""
+    if not mms_ids:
+        return {}
+    marks = ",".join("?" * len(mms_ids))
+    out: dict[str, bytes | RecordError] = {}
+    missing = list(mms_ids)
+    if serves_published(config, schema):
+        rows = store.conn.execute(
+            "SELECT r.mms_id, p.xml FROM records r JOIN published p ON p.record_id = r.id"
+            f" WHERE r.mms_id IN ({marks}) AND r.deleted = 0 AND p.prefix = ?",
+            (*mms_ids, PUBLISHED[schema]),
+        ).fetchall()
+        for mms_id, xml in rows:
+            data = _from_published(schema, bytes(xml))
+            if data is not None:
+                out[mms_id] = data
+        missing = [m for m in mms_ids if m not in out]
+        if not missing:
+            return out
+        marks = ",".join("?" * len(missing))
+    rows = store.conn.execute(
+        f"SELECT mms_id, id, marcxml FROM records WHERE mms_id IN ({marks}) AND deleted = 0",
+        missing,
+    ).fetchall()
+    for mms_id, rec_id, marcxml in rows:
+        try:
+            out[mms_id] = render(store, rec_id, mms_id, marcxml, schema, config)
+        except Exception as exc:  # one odd record must not sink the page
+            out[mms_id] = RecordError(f"cannot render {mms_id} as {schema}: {exc}")
+    return out
+
+
+def _from_published(schema: str, xml: bytes) -> bytes | None:
+    if schema == "marcxml":
+        return xml
+    # oai_dc and SRU's dc hold the same elements; only the wrapper element differs
+    if xml.startswith(_OAI_DC_OPEN) and xml.endswith(_OAI_DC_CLOSE):
+        return DC_OPEN + xml[xml.index(b">") + 1 : -len(_OAI_DC_CLOSE)] + DC_CLOSE
+    return None
+
+
+def render(
+    store: RecordStore, rec_id: int, mms_id: str, marcxml: bytes, schema: str, config: Mapping
+) -> bytes:
+    """Returns a stored record rendered in ``schema`` from its source MARC (and inventory)."""
+    record = record_from_xml(marcxml)
+    if schema == "dc":
+        parts = [DC_OPEN.decode()]
+        for name, values in dublin_core(record).items():
+            parts += [f"<dc:{name}>{escape_text(value)}</dc:{name}>" for value in values]
+        parts.append(DC_CLOSE.decode())
+        return "".join(parts).encode("utf-8")
+    if schema == "mods":
+        return etree.tostring(
+            record_to_mods(record, mms_id), encoding="UTF-8", xml_declaration=False
+        )
     inventory = store.inventory.of_record(rec_id)
-    return etree.fromstring(marc21_xml(record, mms_id, inventory, options), SAFE_PARSER)
-
-
-def _dc(record) -> etree._Element:
-    root = etree.Element(f"{{{SRW_DC_NS}}}dc", nsmap={"srw_dc": SRW_DC_NS, "dc": DC_NS})
-    for name, values in dublin_core(record).items():
-        for value in values:
-            etree.SubElement(root, f"{{{DC_NS}}}{name}").text = clean_text(value)
-    return root
+    return marc21_xml(record, mms_id, inventory, marc_options(config))

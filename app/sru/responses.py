@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from app.sru.records import SCHEMAS
+from app.sru.xcql import x_query
 from indexer.cql import RELATION_MODIFIERS, SORT_COLUMNS, relations_of
 from indexer.fields import (
     ALL_RECORDS,
@@ -19,6 +20,7 @@ from indexer.fields import (
     LOCAL_PREFIX,
     index_names,
 )
+from indexer.marcxml import clean_text, escape_text
 
 if TYPE_CHECKING:
     from app.sru.diagnostics import SRUDiagnostic
@@ -31,6 +33,7 @@ DIAG2_NS = "http://docs.oasis-open.org/ns/search-ws/diagnostic"
 ZR_NS = "http://explain.z3950.org/dtd/2.0/"
 ZEEREX_SCHEMA = "http://explain.z3950.org/dtd/2.0/"
 DIAGNOSTIC_SCHEMA = "info:srw/schema/1/diagnostics-v1.1"
+XML_DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 #: Echoed parameters, in schema order, for each major version.
 ECHOED = {
     "1": (
@@ -102,8 +105,8 @@ class _Builder:
     def diagnostic(self, diagnostic: SRUDiagnostic) -> etree._Element:
         el = etree.Element(f"{{{self.diag_ns}}}diagnostic", nsmap={"diag": self.diag_ns})
         etree.SubElement(el, f"{{{self.diag_ns}}}uri").text = diagnostic.diagnostic.uri
-        if diagnostic.details:
-            etree.SubElement(el, f"{{{self.diag_ns}}}details").text = diagnostic.details
+        if diagnostic.details:  # may quote the client's text: no XML-forbidden characters
+            etree.SubElement(el, f"{{{self.diag_ns}}}details").text = clean_text(diagnostic.details)
         etree.SubElement(el, f"{{{self.diag_ns}}}message").text = diagnostic.diagnostic.message
         return el
 
@@ -117,37 +120,83 @@ class _Builder:
 def search_retrieve(
     req: SRURequest,
     total: int,
-    records: list[tuple[str, etree._Element | SRUDiagnostic]],
+    records: list[tuple[str, bytes | SRUDiagnostic]],
     diagnostics: list[SRUDiagnostic],
-) -> etree._Element:
-    """Returns a searchRetrieveResponse: hits, records (or surrogate diagnostics), echo, diagnostics."""
-    b = _Builder(req.version)
-    root = b.root("searchRetrieveResponse")
-    b.add(root, "numberOfRecords", str(total))
+) -> bytes:
+    """Returns a searchRetrieveResponse document: hits, records (serialized XML, or surrogate
+    diagnostics), echo, diagnostics.
+
+    Assembled as text, not as a tree: the records arrive serialized, and escaping the few other
+    values costs less than building and serializing elements.
+    """
+    version = req.version
+    p = "sru" if version == "2.0" else "srw"
+    out = [
+        f'<{p}:searchRetrieveResponse xmlns:{p}="{SRU2_NS if version == "2.0" else SRW_NS}"'
+        f' xmlns:diag="{DIAG2_NS if version == "2.0" else DIAG_NS}">'
+    ]
+    if version != "2.0":
+        out.append(f"<{p}:version>{version}</{p}:version>")
+    out.append(f"<{p}:numberOfRecords>{total}</{p}:numberOfRecords>")
     if records:
-        holder = b.add(root, "records")
+        out.append(f"<{p}:records>")
         schema = SCHEMAS[req.record_schema].identifier
+        packing = req.record_packing
+        packing_tag = "recordXMLEscaping" if version == "2.0" else "recordPacking"
         for offset, (_mms_id, data) in enumerate(records):
-            position = req.start_record + offset
-            if isinstance(data, etree._Element):
-                b.record(holder, schema, req.record_packing, data, position)
+            if isinstance(data, bytes):
+                xml, identifier = data.decode("utf-8"), schema
             else:
-                b.record(
-                    holder, DIAGNOSTIC_SCHEMA, req.record_packing, b.diagnostic(data), position
-                )
+                xml, identifier = _diagnostic(version, data), DIAGNOSTIC_SCHEMA
+            out.append(
+                f"<{p}:record><{p}:recordSchema>{identifier}</{p}:recordSchema>"
+                f"<{p}:{packing_tag}>{packing}</{p}:{packing_tag}><{p}:recordData>"
+            )
+            out.append(escape_text(xml) if packing == "string" else xml)
+            out.append(
+                f"</{p}:recordData><{p}:recordPosition>{req.start_record + offset}"
+                f"</{p}:recordPosition></{p}:record>"
+            )
+        out.append(f"</{p}:records>")
         following = req.start_record + len(records)
         if following <= total:
-            b.add(root, "nextRecordPosition", str(following))
-    _echo(b, root, req)
-    b.diagnostics(root, diagnostics)
-    return root
+            out.append(f"<{p}:nextRecordPosition>{following}</{p}:nextRecordPosition>")
+    echoed = _echoed(req)
+    # SRU 1.x: the echo must hold query, then its XCQL form (xQuery), both mandatory
+    if req.echo and (version == "2.0" or (echoed and echoed[0][0] == "query")):
+        out.append(f"<{p}:echoedSearchRetrieveRequest><{p}:version>{version}</{p}:version>")
+        for name, value in echoed:
+            out.append(f"<{p}:{name}>{_text(value)}</{p}:{name}>")
+            if name == "query" and version != "2.0":
+                out.append(x_query(value))
+        out.append(f"</{p}:echoedSearchRetrieveRequest>")
+    if diagnostics:
+        out.append(f"<{p}:diagnostics>")
+        out += [_diagnostic(version, d) for d in diagnostics]
+        out.append(f"</{p}:diagnostics>")
+    out.append(f"</{p}:searchRetrieveResponse>")
+    return XML_DECLARATION + "".join(out).encode("utf-8")
 
 
-def _echo(b: _Builder, root: etree._Element, req: SRURequest) -> None:
-    if not req.echo:
-        return
-    echo = b.add(root, "echoedSearchRetrieveRequest")
-    b.add(echo, "version", req.version)
+def _text(value: str) -> str:
+    return escape_text(value).replace("\r", "&#13;")
+
+
+def _diagnostic(version: str, diagnostic: SRUDiagnostic) -> str:
+    ns = DIAG2_NS if version == "2.0" else DIAG_NS
+    details = (
+        f"<diag:details>{_text(diagnostic.details)}</diag:details>" if diagnostic.details else ""
+    )
+    return (
+        f'<diag:diagnostic xmlns:diag="{ns}"><diag:uri>{diagnostic.diagnostic.uri}</diag:uri>'
+        f"{details}<diag:message>{_text(diagnostic.diagnostic.message)}</diag:message>"
+        "</diag:diagnostic>"
+    )
+
+
+def _echoed(req: SRURequest) -> list[tuple[str, str]]:
+    """Returns the echoed parameters, in schema order, that are valid where the schema types them."""
+    echoed = []
     for name in ECHOED[req.version[0]]:
         value = req.echo.get(name)
         if value is None or (name == "query" and value == ""):
@@ -158,7 +207,13 @@ def _echo(b: _Builder, root: etree._Element, req: SRURequest) -> None:
             continue
         if name == "recordXMLEscaping" and value not in ("xml", "string"):
             continue
-        b.add(echo, name, value)
+        echoed.append((name, value))
+    return echoed
+
+
+def serialize(root: etree._Element) -> bytes:
+    """Returns a response tree as a UTF-8 document with its XML declaration."""
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def failure(version: str, operation: str, diagnostic: SRUDiagnostic, explain_record=None):
@@ -195,9 +250,7 @@ def zeerex(
         return el
 
     root = etree.Element(f"{{{ZR_NS}}}explain", nsmap={"zr": ZR_NS}, authoritative="true")
-    server = z(
-        root, "serverInfo", protocol="SRU", version=version, transport="http", method="GET POST"
-    )
+    server = z(root, "serverInfo", protocol="SRU", version=version, transport="http")
     z(server, "host", host)
     z(server, "port", port)
     z(server, "database", database)
