@@ -3,16 +3,16 @@
 A harvest takes ``normalize: Callable[[Record], Record | None] | None``; returning None drops the
 record (counted ``skipped``). :func:`load_rules` builds that callable from a profile's ``rules``
 setting (a rule file's path, or the rules text) with the rules engine ``indexer.rules``
-(Alma's normalization rule language) when it is installed.
+(Alma's normalization rule language).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from pathlib import Path
 
 from pymarc import Record
+
+from indexer.rules import compile_rules, rule_text
 
 Normalizer = Callable[[Record], "Record | None"]
 
@@ -25,20 +25,14 @@ def load_rules(rules: str) -> Normalizer:
     """Returns the normalizer of ``rules``: a path to a rule file, or the rules text itself.
 
     Raises:
-        RulesError: the file cannot be read, the rules do not compile, or no rules engine exists.
+        RulesError: the file cannot be read, or the rules do not compile.
     """
-    text = rules
-    if "\n" not in rules and not rules.lstrip().startswith("rule"):
-        try:
-            text = Path(rules).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RulesError(f"cannot read rules file {rules}: {exc.strerror or exc}") from exc
     try:
-        engine = importlib.import_module("indexer.rules")
-    except ModuleNotFoundError as exc:
-        raise RulesError("no rules engine (indexer.rules) is installed") from exc
+        text = rule_text(rules)
+    except OSError as exc:
+        raise RulesError(f"cannot read rules file {rules}: {exc.strerror or exc}") from exc
     try:
-        compiled = engine.compile_rules(text)
-    except Exception as exc:  # noqa: BLE001 - the engine's syntax errors carry line and column
+        compiled = compile_rules(text)
+    except ValueError as exc:  # the engine's syntax errors carry line and column
         raise RulesError(f"rules do not compile: {exc}") from exc
     return compiled.apply

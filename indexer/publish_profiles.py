@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.publish_runs import LockedError, PublishRun, RunHistory, add_run_columns
-from indexer.rules import RuleSet, compile_rules
+from indexer.rules import RuleSet, compile_rules, rule_text
 from indexer.upload import UploadError, UploadSettings
 
 if TYPE_CHECKING:
@@ -100,12 +99,10 @@ class PublishProfile:
         """
         if not self.rules.strip():
             return None
-        text = self.rules
-        if "\n" not in text and not text.lstrip().lower().startswith("rule"):
-            try:
-                text = Path(text).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ProfileError(f"cannot read rule file {self.rules}: {exc}") from exc
+        try:
+            text = rule_text(self.rules)
+        except OSError as exc:
+            raise ProfileError(f"cannot read rule file {self.rules}: {exc}") from exc
         try:
             return compile_rules(text)
         except ValueError as exc:

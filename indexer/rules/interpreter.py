@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 
 from pymarc import Record
 
@@ -50,3 +51,15 @@ def compile_rules(text: str) -> RuleSet:
     rules = parse(text)
     ordered = sorted(enumerate(rules), key=lambda pair: (-pair[1].salience, pair[0]))
     return RuleSet(tuple(rule for _, rule in ordered), text)
+
+
+def rule_text(source: str) -> str:
+    """Returns the rules that a setting names: the rules text itself, or, when ``source`` is one
+    line that does not start with the keyword ``rule``, the text of the rule file at that path.
+
+    Raises:
+        OSError: the rule file cannot be read.
+    """
+    if "\n" in source or source.lstrip().lower().startswith("rule"):
+        return source
+    return Path(source).read_text(encoding="utf-8")
