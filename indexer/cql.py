@@ -82,10 +82,12 @@ class QueryError(Exception):
 
 @dataclass
 class Translated:
-    """A translated query: the Whoosh query and the sort keys ``(column, reverse)``."""
+    """A translated query: the Whoosh query, the sort keys ``(column, reverse)``, and the parsed CQL
+    it came from (cql-parser's root node, for an XCQL echo)."""
 
     query: wq.Query
     sort: list[tuple[str, bool]] = field(default_factory=list)
+    tree: CQLSearchClause | CQLTriple | None = None
 
 
 # parsing ------------------------------------------------------------------------------------------
@@ -144,6 +146,7 @@ def translate(text: str, local_tags: list[str] | tuple[str, ...] = ()) -> Transl
     except RecursionError as exc:
         raise QueryError(38, "the query is nested too deeply") from exc
     result.sort = translator.sort_keys(parsed.root)
+    result.tree = parsed.root
     return result
 
 

@@ -108,6 +108,22 @@ def test_sru_2_0_response(client):
     assert diagnostics(bad) == [(16, "dc.nothing")]
 
 
+def test_sru_1_2_echo_holds_the_query_as_xcql(client):
+    root = _get(client, query='dc.title = "history" and alma.creator any/ignorecase smith')
+    xcql = {"x": "http://www.loc.gov/zing/cql/xcql/"}
+    (triple,) = root.xpath(
+        "//srw:echoedSearchRetrieveRequest/srw:xQuery/x:triple", namespaces=NS | xcql
+    )
+    assert triple.xpath("x:boolean/x:value/text()", namespaces=xcql) == ["and"]
+    clauses = [
+        [c.findtext(f"x:{part}", namespaces=xcql) for part in ("index", "relation/x:value", "term")]
+        for c in triple.xpath(".//x:searchClause", namespaces=xcql)
+    ]
+    assert clauses == [["dc.title", "=", "history"], ["alma.creator", "any", "smith"]]
+    modifiers = triple.xpath(".//x:relation/x:modifiers/x:modifier/x:type/text()", namespaces=xcql)
+    assert modifiers == ["ignorecase"]
+
+
 def test_sru_1_1_is_accepted(client):
     root = _get(client, version="1.1", operation="searchRetrieve", query="cql.allRecords=1")
     assert root.findtext("srw:version", namespaces=NS) == "1.1"

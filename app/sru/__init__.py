@@ -61,7 +61,7 @@ def _search_retrieve(req: operations.SRURequest) -> bytes:
             logger.error("%s", data)
             data = SRUDiagnostic(Diagnostic.GENERAL_SYSTEM_ERROR, mms_id)
         page_records.append((mms_id, data))
-    return responses.search_retrieve(req, page.total, page_records, [])
+    return responses.search_retrieve(req, page.total, page_records, [], page.tree)
 
 
 #: Explain responses already serialized, by everything they depend on (bounded: Host is the

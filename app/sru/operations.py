@@ -22,6 +22,8 @@ from indexer.schema import StoreError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from cql.parser import CQLSearchClause, CQLTriple
+
     from indexer.store import RecordStore
 
 logger = logging.getLogger(__name__)
@@ -233,10 +235,11 @@ def failed() -> None:
 
 @dataclass
 class Page:
-    """One page of results: the total and the MMS IDs from ``start_record`` on."""
+    """One page of results: the total, the MMS IDs from ``start_record`` on, the parsed query."""
 
     total: int
     ids: list[str]
+    tree: CQLSearchClause | CQLTriple | None = None
 
 
 def search(req: SRURequest) -> Page:
@@ -257,7 +260,7 @@ def search(req: SRURequest) -> Page:
         raise SRUDiagnostic(
             Diagnostic.FIRST_RECORD_POSITION_OUT_OF_RANGE, f"{req.start_record} > {total}"
         )
-    return Page(total, ids)
+    return Page(total, ids, translated.tree)
 
 
 __all__ = ["SCHEMAS", "Page", "SRURequest", "pick_version", "search", "validate"]

@@ -23,6 +23,8 @@ from indexer.fields import (
 from indexer.marcxml import clean_text, escape_text
 
 if TYPE_CHECKING:
+    from cql.parser import CQLSearchClause, CQLTriple
+
     from app.sru.diagnostics import SRUDiagnostic
     from app.sru.operations import SRURequest
 
@@ -122,9 +124,10 @@ def search_retrieve(
     total: int,
     records: list[tuple[str, bytes | SRUDiagnostic]],
     diagnostics: list[SRUDiagnostic],
+    tree: CQLSearchClause | CQLTriple | None = None,
 ) -> bytes:
     """Returns a searchRetrieveResponse document: hits, records (serialized XML, or surrogate
-    diagnostics), echo, diagnostics.
+    diagnostics), echo (with ``tree``, the parsed query, as XCQL in SRU 1.x), diagnostics.
 
     Assembled as text, not as a tree: the records arrive serialized, and escaping the few other
     values costs less than building and serializing elements.
@@ -168,7 +171,7 @@ def search_retrieve(
         for name, value in echoed:
             out.append(f"<{p}:{name}>{_text(value)}</{p}:{name}>")
             if name == "query" and version != "2.0":
-                out.append(x_query(value))
+                out.append(x_query(tree))
         out.append(f"</{p}:echoedSearchRetrieveRequest>")
     if diagnostics:
         out.append(f"<{p}:diagnostics>")

@@ -13,21 +13,18 @@ from __future__ import annotations
 from cql.parser import CQLSearchClause, CQLTriple
 from lxml import etree
 
-from indexer.cql import QueryError, parse
 from indexer.marcxml import clean_text
 
 SRW_NS = "http://www.loc.gov/zing/srw/"
 XCQL_NS = "http://www.loc.gov/zing/cql/xcql/"
 
 
-def x_query(query: str) -> str:
-    """Returns the serialized ``srw:xQuery`` element of a CQL query (empty when it does not parse,
-    which the schema allows)."""
+def x_query(tree: CQLSearchClause | CQLTriple | None) -> str:
+    """Returns the serialized ``srw:xQuery`` element of a parsed CQL query (cql-parser's root
+    node; empty without one, which the schema allows)."""
     root = etree.Element(f"{{{SRW_NS}}}xQuery", nsmap={"srw": SRW_NS, "xcql": XCQL_NS})
-    try:
-        _operand(root, parse(query).root)
-    except QueryError:
-        pass
+    if tree is not None:
+        _operand(root, tree)
     return etree.tostring(root, encoding="unicode")
 
 
