@@ -25,12 +25,19 @@ def configured_keys() -> list[str]:
     return [str(k).strip() for k in keys if str(k).strip()]
 
 
-def given_key() -> str | None:
-    """Returns the key of the request: the ``apikey`` parameter or an ``apikey`` Authorization."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+def header_key() -> str | None:
+    """Returns the key of an ``Authorization: apikey KEY`` header, or None."""
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() == "apikey" and value.strip():
         return value.strip()
+    return None
+
+
+def given_key() -> str | None:
+    """Returns the key of the request: the ``apikey`` parameter or an ``apikey`` Authorization."""
+    header = header_key()
+    if header is not None:
+        return header
     key = request.args.get("apikey")
     if key is None and request.mimetype == "application/x-www-form-urlencoded":
         key = request.form.get("apikey")
@@ -45,9 +52,18 @@ def check_api_key() -> str | None:
     key = given_key()
     if key is None:
         return "API key missing: pass ?apikey=KEY or the header 'Authorization: apikey KEY'."
-    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
+    if not key_accepted(key, keys):
         return "API key not defined or not configured to allow this API."
     return None
+
+
+def key_accepted(key: str, keys: list[str]) -> bool:
+    """Returns whether ``key`` is one of ``keys``, comparing every key in constant time."""
+    accepted = False
+    for candidate in keys:
+        # no short cut: the time taken does not tell which key, or how much of one, matched
+        accepted |= hmac.compare_digest(key.encode(), candidate.encode())
+    return accepted
 
 
 def wants_xml() -> bool:

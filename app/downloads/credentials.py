@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 
 from flask import Request
 
-from app.auth import configured_keys
+from app.auth import configured_keys, header_key, key_accepted
 
 REALM = "Pressmark downloads"
 CHALLENGE = f'Basic realm="{REALM}"'
@@ -46,26 +45,16 @@ def given_credential(request: Request) -> tuple[str | None, str | None]:
     The header ``Authorization: apikey KEY`` comes first, then Basic, then the ``apikey``
     parameter; a malformed header counts as no credential.
     """
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() == "apikey" and value.strip():
-        return value.strip(), "header"
-    password = basic_password(header)
+    key = header_key()
+    if key is not None:
+        return key, "header"
+    password = basic_password(request.headers.get("Authorization", ""))
     if password:
         return password, "basic"
     key = request.args.get("apikey")
     if key:
         return key, "param"
     return None, None
-
-
-def key_accepted(key: str, keys: list[str]) -> bool:
-    """Returns whether ``key`` is one of ``keys``, comparing every key in constant time."""
-    accepted = False
-    for candidate in keys:
-        # no short cut: the time taken does not tell which key, or how much of one, matched
-        accepted |= hmac.compare_digest(key.encode(), candidate.encode())
-    return accepted
 
 
 def check(request: Request) -> tuple[str | None, str | None]:
