@@ -1,8 +1,9 @@
 """Run history, checkpoints and run locks (one run per profile at a time), in the store's database.
 
 A lock row names its holder (host, process, owner token) and is refreshed at every checkpoint; a
-lock whose process is gone, or that has not been refreshed for ``LOCK_STALE_SECONDS``, is stale
-and taken over, so a run killed with SIGKILL never blocks its profile for good.
+lock whose holder is dead (:mod:`indexer.run_locks`: its process is gone, or it has not been
+refreshed for ``LOCK_STALE_SECONDS``) is taken over, so a run killed with SIGKILL never blocks its
+profile for good.
 """
 
 from __future__ import annotations
@@ -11,19 +12,13 @@ import json
 import os
 import socket
 import sqlite3
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from indexer.run_locks import drop_owner, hold_owner, owner_token, stale_reason
+
 if TYPE_CHECKING:
     from indexer.store import RecordStore
-
-#: A lock whose holder has not written for this long is stale, whoever holds it (seconds).
-LOCK_STALE_SECONDS = 900
-
-# lock owners alive in this process: a row naming this pid but no live owner is stale
-_live_owners: set[str] = set()
-_live_lock = threading.Lock()
 
 
 class LockedError(Exception):
@@ -116,13 +111,13 @@ class RunHistory:
         Raises:
             LockedError: another live run holds the lock.
         """
-        owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{time.time_ns()}"
+        owner = owner_token()
         with self.store.batch():
             row = self.conn.execute(
                 "SELECT owner, host, pid, heartbeat, run_id FROM harvest_locks WHERE profile = ?",
                 (profile,),
             ).fetchone()
-            if row and not _is_stale(*row[:4]):
+            if row and stale_reason(row[1], row[2], row[0], row[3]) is None:
                 raise LockedError(
                     f"profile {profile!r} is being harvested (run {row[4]}, process {row[2]})"
                 )
@@ -136,8 +131,7 @@ class RunHistory:
                 " (profile, run_id, owner, host, pid, heartbeat) VALUES (?, NULL, ?, ?, ?, ?)",
                 (profile, owner, socket.gethostname(), os.getpid(), time.time()),
             )
-        with _live_lock:
-            _live_owners.add(owner)
+        hold_owner(owner)
         return owner
 
     def attach(self, profile: str, owner: str, run_id: int) -> None:
@@ -151,8 +145,7 @@ class RunHistory:
 
     def release(self, profile: str, owner: str) -> None:
         """Gives the lock back (only if this owner still holds it)."""
-        with _live_lock:
-            _live_owners.discard(owner)
+        drop_owner(owner)
         with self.store.batch():
             self.conn.execute(
                 "DELETE FROM harvest_locks WHERE profile = ? AND owner = ?", (profile, owner)
@@ -163,21 +156,4 @@ class RunHistory:
         row = self.conn.execute(
             "SELECT owner, host, pid, heartbeat FROM harvest_locks WHERE profile = ?", (profile,)
         ).fetchone()
-        return bool(row) and not _is_stale(*row)
-
-
-def _is_stale(owner: str, host: str, pid: int, heartbeat: float) -> bool:
-    if time.time() - heartbeat > LOCK_STALE_SECONDS:
-        return True
-    if host != socket.gethostname():
-        return False
-    if pid == os.getpid():
-        with _live_lock:
-            return owner not in _live_owners
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+        return bool(row) and stale_reason(row[1], row[2], row[0], row[3]) is None

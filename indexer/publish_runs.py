@@ -2,9 +2,9 @@
 
 A run's row is its lock: while a row of the profile has status ``running`` and its holder lives,
 another run of the profile is refused. The row names its holder (host, process, owner token) and
-its heartbeat is refreshed as the run goes; a row whose process is gone, or whose heartbeat is
-older than ``LOCK_STALE_SECONDS``, is stale: it is marked failed and the new run goes ahead, so a
-run killed with SIGKILL never blocks its profile for good.
+its heartbeat is refreshed as the run goes; a row whose holder is dead (:mod:`indexer.run_locks`:
+its process is gone, or its heartbeat is older than ``LOCK_STALE_SECONDS``) is marked failed and the
+new run goes ahead, so a run killed with SIGKILL never blocks its profile for good.
 
 A profile with an ``interval`` (minutes) is due when that long has passed since its last run
 started; a profile whose last run failed (or was killed) is due at once.
@@ -16,19 +16,16 @@ import json
 import os
 import socket
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from indexer.run_locks import drop_owner, hold_owner, owner_token, stale_reason
 from indexer.schema import StoreError
 
 if TYPE_CHECKING:
     from indexer.publish_profiles import PublishProfile
     from indexer.store import RecordStore
-
-#: A running run whose heartbeat is older than this is taken as dead, whatever its host (seconds).
-LOCK_STALE_SECONDS = 900
 
 #: Columns added to ``publish_runs`` after its first version (name, declaration).
 RUN_COLUMNS = (
@@ -42,10 +39,6 @@ _SELECT = (
     "SELECT id, profile, mode, started, finished, status, records, deleted, skipped,"
     " files, from_seq, to_seq, message, uploads FROM publish_runs"
 )
-
-# owners of the runs alive in this process: a running row naming this pid but no live owner is stale
-_live_owners: set[str] = set()
-_live_lock = threading.Lock()
 
 
 class LockedError(Exception):
@@ -86,36 +79,6 @@ def add_run_columns(store: RecordStore) -> None:
                 conn.execute(f"ALTER TABLE publish_runs ADD COLUMN {name} {declaration}")
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return True  # no cheap check; the heartbeat age decides
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # e.g. another user's process
-    return True
-
-
-def stale_reason(
-    host: str | None, pid: int | None, owner: str | None, heartbeat: int, now: float
-) -> str | None:
-    """Returns why a running row's holder is taken as dead, or None when it may be alive."""
-    if now - heartbeat >= LOCK_STALE_SECONDS:
-        return f"no sign of life for {int(now - heartbeat)} s"
-    if host != socket.gethostname() or pid is None:
-        return None
-    if pid == os.getpid():
-        with _live_lock:
-            if owner not in _live_owners:
-                return "its run ended without being recorded"
-        return None
-    if not _pid_alive(pid):
-        return f"process {pid} is gone"
-    return None
-
-
 class RunHistory:
     """Runs, locks and the schedule over a store's connection (tables from ``publish_profiles``)."""
 
@@ -137,7 +100,7 @@ class RunHistory:
             LockedError: a live run of the profile holds the lock.
         """
         host, pid = socket.gethostname(), os.getpid()
-        owner = f"{host}:{pid}:{threading.get_ident()}:{time.time_ns()}"
+        owner = owner_token()
         now = int(time.time())
         with self.store.batch():
             for run_id, run_host, run_pid, run_owner, beat in self._running_rows(profile.name):
@@ -157,8 +120,7 @@ class RunHistory:
                 " host, pid, owner, heartbeat) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                 (profile.name, mode, now, profile.last_seq, to_seq, host, pid, owner, now),
             )
-        with _live_lock:
-            _live_owners.add(owner)
+        hold_owner(owner)
         return int(cursor.lastrowid or 0)
 
     def beat(self, run_id: int) -> None:
@@ -200,8 +162,7 @@ class RunHistory:
                     (run.to_seq, run.profile),
                 )
         if owner and owner[0]:
-            with _live_lock:
-                _live_owners.discard(owner[0])
+            drop_owner(owner[0])
 
     def runs(self, name: str | None = None, limit: int = 20) -> list[PublishRun]:
         """Returns the latest runs (of one profile, or of all), newest first."""

@@ -14,7 +14,7 @@ import pytest
 
 from indexer.file_publish import run_profile
 from indexer.publish_profiles import LockedError, Profiles, PublishProfile
-from indexer.publish_runs import LOCK_STALE_SECONDS
+from indexer.run_locks import LOCK_STALE_SECONDS
 from tests.conftest import ROOT
 
 
