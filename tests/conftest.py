@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harvest_fixtures import build_source_store
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -81,6 +82,15 @@ def runner(app):
 def store(app):
     """The app's record store, opened for the test and closed after it."""
     store = open_store(app.config)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def source_store(tmp_path_factory):
+    """The sample records in a store of their own, read by the fake OAI-PMH providers
+    of the harvest tests."""
+    store = build_source_store(tmp_path_factory.mktemp("source"))
     yield store
     store.close()
 

@@ -11,7 +11,6 @@ from conftest import SHARED
 from harvest_fixtures import (
     RESPONSES,
     OAIFixtureServer,
-    build_source_store,
     fake_records,
     harvested,
     target_store,
@@ -24,14 +23,6 @@ from harvester.profiles import LockedError, Profile, ProfileError, Profiles
 from indexer.marcxml import record_from_xml, record_to_xml
 
 FAST = ClientOptions(timeout=5, max_retries=2, backoff=0.05, max_retry_after=1)
-
-
-@pytest.fixture(scope="module")
-def source_store(tmp_path_factory):
-    """The sample records in a store of their own, read by the fake providers."""
-    store = build_source_store(tmp_path_factory.mktemp("source"))
-    yield store
-    store.close()
 
 
 @pytest.fixture

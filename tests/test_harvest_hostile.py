@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from harvest_fixtures import (
     OAIFixtureServer,
-    build_source_store,
     fake_records,
     harvested,
     target_store,
@@ -28,14 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FAST = ClientOptions(
     timeout=1, max_retries=2, backoff=0.05, max_retry_after=1, max_response_bytes=1024 * 1024
 )
-
-
-@pytest.fixture(scope="module")
-def source_store(tmp_path_factory):
-    """The sample records in a store of their own, read by the fake providers."""
-    store = build_source_store(tmp_path_factory.mktemp("source"))
-    yield store
-    store.close()
 
 
 @pytest.fixture
