@@ -25,6 +25,7 @@ from indexer.fields import (
     COMBINED,
     CONTEXT_SETS,
     FIELD_BY_NAME,
+    INDEX_FIELD,
     KEYWORD,
     LOCAL_PREFIX,
     NUMBER,
@@ -454,6 +455,7 @@ def _range(fieldname: str, relation: str, value: str) -> wq.Query:
 def _keyword(target: str, relation: str, term: str, masked: bool) -> wq.Query:
     scanned = _scan(term, masked)
     normalize = standard_number if target in ("isbn", "issn") else None
+    target = INDEX_FIELD.get(target, target)
 
     def one(value: str) -> str:
         if normalize is not None and not (_STAR in value or _QMARK in value):

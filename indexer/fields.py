@@ -130,6 +130,8 @@ COMBINED = {
     "all_for_ui": ("title", "creator", "subjects", "publisher", "description", "series", "other"),
 }
 COMBINED_TITLES = {"all_for_ui": "All fields (keywords)"}
+#: Search fields the index keeps under another index field: the MMS ID is each document's ``id``.
+INDEX_FIELD = {"mms_id": "id"}
 
 #: Context sets: prefix -> identifier.
 CONTEXT_SETS = {

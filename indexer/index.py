@@ -1,8 +1,9 @@
 """The Whoosh search index: derived from the store, rebuildable, kept current from its change log.
 
-The schema is generated from :mod:`indexer.fields`. ``rebuild`` writes a new index beside the old
-one and swaps them; ``update`` applies the store's change log since the last indexed sequence
-number (kept in ``pressmark-seq`` inside the index). Every write holds an exclusive ``flock`` on the
+The schema is generated from :mod:`indexer.fields` and written with the codec and field types of
+:mod:`indexer.index_format`. ``rebuild`` writes a new index beside the old one and swaps them;
+``update`` applies the store's change log since the last indexed sequence number (kept in
+``pressmark-seq`` inside the index). Every write holds an exclusive ``flock`` on the
 file ``<index>.lock`` beside the index, so one writer runs at a time across threads and processes
 (Whoosh allows one). A :class:`Follower` thread per server process polls the change log.
 
@@ -30,13 +31,12 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 from whoosh import index as whoosh_index
-from whoosh.analysis import RegexTokenizer
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.fields import COLUMN, ID, NUMERIC, Schema
 
 from indexer.fields import (
     COMBINED,
     FIELDS,
+    INDEX_FIELD,
     KEYWORD,
     LOCAL_PREFIX,
     NUMBER,
@@ -46,6 +46,7 @@ from indexer.fields import (
     whole,
 )
 from indexer.fields import TEXT as TEXT_KIND
+from indexer.index_format import Codec, Values, Words
 from indexer.inventory import EMPTY
 from indexer.marcxml import SAFE_PARSER
 from indexer.search import FastBM25F, ids_of
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SEQ_FILE = "pressmark-seq"
-FORMAT = "format-2"
+FORMAT = "format-3"
 """What the index's fields are: written beside the sequence number; another value means rebuild."""
 SEP = "\x1f"
 EXACT = "__exact"
@@ -75,37 +76,38 @@ class SearchIndexError(Exception):
 
 def build_schema() -> Schema:
     """Returns the Whoosh schema of :data:`indexer.fields.FIELDS`."""
-    words = RegexTokenizer(r"\w+")
-    values = RegexTokenizer(r"[^\x1f]+")
+    words, values = r"\w+", r"[^\x1f]+"
     schema = Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title_sort=ID(sortable=True),
-        creator_sort=ID(sortable=True),
+        title_sort=COLUMN(),  # sort keys (UTF-8): columns only, never searched
+        creator_sort=COLUMN(),
     )
     for field in FIELDS:
+        if field.name in INDEX_FIELD:
+            continue
         if field.kind == TEXT_KIND:
             if field.name in ("local_field", "other"):
                 continue  # local fields get one index per tag; other words feed all_for_ui only
-            schema.add(field.name, TEXT(analyzer=words, phrase=True))
-            schema.add(field.name + EXACT, ID(analyzer=values))
+            schema.add(field.name, Words(words))
+            schema.add(field.name + EXACT, Values(values))
         elif field.kind == KEYWORD:
-            schema.add(field.name, ID(analyzer=values))
+            schema.add(field.name, Values(values))
         elif field.kind == NUMBER:
             schema.add(field.name, NUMERIC(numtype=int, bits=32, signed=True, sortable=True))
     for name in COMBINED:
-        schema.add(name, TEXT(analyzer=words, phrase=True))
-    schema.add(LOCAL_PREFIX + "*", TEXT(analyzer=words, phrase=True), glob=True)
+        schema.add(name, Words(words))
+    schema.add(LOCAL_PREFIX + "*", Words(words), glob=True)
     return schema
 
 
 def document(mms_id: str, extracted: Extracted) -> dict:
     """Returns the Whoosh document of a record's extracted values."""
-    doc: dict = {"id": mms_id, "title_sort": extracted.sort_title or "\uffff"}
-    doc["creator_sort"] = extracted.sort_creator or "\uffff"
+    doc: dict = {"id": mms_id, "title_sort": (extracted.sort_title or "\uffff").encode()}
+    doc["creator_sort"] = (extracted.sort_creator or "\uffff").encode()
     words: dict[str, str] = {}
     for field in FIELDS:
         found = extracted.values.get(field.name)
-        if not found:
+        if not found or field.name in INDEX_FIELD:
             continue
         if field.kind == TEXT_KIND:
             if field.name == "local_field":
@@ -208,15 +210,9 @@ def rebuild(
         # a second process doubles the rate on a big store; on a small one, starting it costs more
         procs = 2 if live > 2000 and (os.cpu_count() or 1) > 1 else 1
         # 512 MB per writer process: the postings of a 20,000-record catalogue stay in memory
-        # (measured on the corpus with 2 writers: 128 MB 26 s, 256 MB 21 s, 512 MB 17 s);
-        # posting blocks are not zlib-compressed (each block says whether it is): about 15% less
-        # build time and no decompression when searching, for an index a third larger
+        # (measured on the corpus with 2 writers: 128 MB 26 s, 256 MB 21 s, 512 MB 17 s)
         writer = ix.writer(
-            limitmb=512,
-            procs=procs,
-            multisegment=True,
-            compound=False,
-            codec=W3Codec(compression=0),
+            limitmb=512, procs=procs, multisegment=True, compound=False, codec=Codec()
         )
         count = 0
         try:
@@ -318,7 +314,7 @@ def _apply_changes(store: RecordStore, index_dir: Path, seq: int) -> int | None:
         return None
     if changed:
         ix = whoosh_index.open_dir(str(index_dir))
-        writer = ix.writer(timeout=10.0, compound=False)
+        writer = ix.writer(timeout=10.0, compound=False, codec=Codec())
         try:
             for mms_id in changed:
                 row = store.conn.execute(

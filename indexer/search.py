@@ -23,6 +23,8 @@ from whoosh.query import Every
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
+from indexer.index_format import length_bytes
+
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
@@ -155,12 +157,8 @@ def ids_of(searcher: Searcher, docnums) -> list[str]:
 def _load_lengths(reader, fieldname: str) -> list[float]:
     """Returns the length of a field in each document of a segment, as BM25F reads it."""
     count = reader.doc_count_all()
-    try:  # the whoosh3 codec keeps them as one byte per document: read the bytes at once
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
-    except AttributeError:
+    raw = length_bytes(getattr(reader, "_perdoc", None), fieldname)
+    if raw is None:
         return [reader.doc_field_length(n, fieldname, 1) for n in range(count)]
     raw = bytes(raw[:count]).ljust(count, b"\0")
     table = [1] + [byte_to_length(b) for b in range(1, 256)]

@@ -11,7 +11,12 @@ FORBIDDEN = {
     "harvester": {"app", "flask"},
 }
 ENGINES = {
-    "whoosh": {"indexer/index.py", "indexer/cql.py", "indexer/search.py"},
+    "whoosh": {
+        "indexer/index.py",
+        "indexer/index_format.py",
+        "indexer/cql.py",
+        "indexer/search.py",
+    },
     "sickle": {"harvester/client.py"},
     "paramiko": {"indexer/upload/sftp.py"},
     "ftplib": {"indexer/upload/ftp.py"},
