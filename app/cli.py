@@ -43,6 +43,16 @@ def store_or_fail(*, create: bool = False) -> Iterator[RecordStore]:
         store.close()
 
 
+def read_text_file(path: Path) -> str:
+    """Returns the text of a UTF-8 file named on the command line, or fails with a clear error."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+
+
 @contextmanager
 def progress_bar(length: int, label: str) -> Iterator[Callable[[int], None]]:
     """A click progress bar on standard error, handed out as an ``advance(n)`` callable."""
@@ -155,8 +165,8 @@ def load_command(files: tuple[Path, ...], match: str | None, rules: Path | None)
     prepare = None
     if rules is not None:
         try:
-            prepare = compile_rules(rules.read_text(encoding="utf-8")).apply
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            prepare = compile_rules(read_text_file(rules)).apply
+        except ValueError as exc:
             raise click.ClickException(f"{rules}: {exc}") from exc
     with store_or_fail() as store:
         started = time.monotonic()

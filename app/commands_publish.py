@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.cli import progress_bar, store_or_fail
+from app.cli import progress_bar, read_text_file, store_or_fail
 from app.commands_sets import query_ids
 from indexer.file_publish import run_profile
 from indexer.publish_profiles import (
@@ -153,7 +153,7 @@ def define_command(
             --interval 60 --upload sftp://pub@files.example.org/incoming \\
             --upload-key ~/.ssh/pressmark_ed25519 --upload-known-hosts ~/.ssh/known_hosts
     """
-    rules_text = rules.read_text(encoding="utf-8") if rules else ""
+    rules_text = read_text_file(rules) if rules else ""
     profile = PublishProfile(
         name=name,
         output=str(output.resolve()),

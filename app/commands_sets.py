@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cli import store_or_fail
+from app.cli import read_text_file, store_or_fail
 from indexer.store import RecordStore
 
 SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*\Z")
@@ -43,7 +43,7 @@ def query_ids(query: str) -> list[str]:
 def file_ids(path: Path) -> list[str]:
     """Returns the MMS IDs listed in a file, one per line (OAI identifiers are accepted too)."""
     ids = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text_file(path).splitlines():
         value = line.strip()
         if value and not value.startswith("#"):
             ids.append(value.rsplit(":", 1)[-1] if value.startswith("oai:") else value)

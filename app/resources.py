@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 from indexer.publish import PublishOptions
-from indexer.rules import RuleSet, compile_rules
+from indexer.rules import RuleSet, compile_rules, read_rule_file
 from indexer.store import RecordStore, StoreError
 
 
@@ -48,9 +48,9 @@ def publish_rules(setting: str | None) -> RuleSet | None:
 @functools.lru_cache(maxsize=8)
 def _compiled(path: str, mtime: int) -> RuleSet:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"PUBLISH_RULES: cannot read {path}: {exc}") from exc
+        text = read_rule_file(path)
+    except OSError as exc:
+        raise StoreError(f"PUBLISH_RULES: cannot read {path}: {exc.strerror or exc}") from exc
     try:
         return compile_rules(text)
     except ValueError as exc:

@@ -102,7 +102,9 @@ class PublishProfile:
         try:
             text = rule_text(self.rules)
         except OSError as exc:
-            raise ProfileError(f"cannot read rule file {self.rules}: {exc}") from exc
+            raise ProfileError(
+                f"cannot read rule file {self.rules}: {exc.strerror or exc}"
+            ) from exc
         try:
             return compile_rules(text)
         except ValueError as exc:

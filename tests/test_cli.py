@@ -78,6 +78,30 @@ def test_load_with_a_bad_rule_file_stores_nothing(tmp_path):
         assert store.stats()["records"] == 0
 
 
+def test_files_that_are_not_utf8_text_are_clear_errors(runner, tmp_path):
+    """A rule file or a list of ids in another encoding: one line naming the file and the byte."""
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(
+        'rule "Catalogu\xe9" when (TRUE) then removeField "500" end\n'.encode("latin-1")
+    )
+    for args in (
+        ["load", "--rules", str(latin1), str(SAMPLES / "04_marc8_lc.mrc")],
+        ["publish", "define", "p", "-o", str(tmp_path / "out"), "--rules", str(latin1)],
+        ["sets", "add", "s", "--ids", str(latin1)],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, args
+        assert f"{latin1} is not UTF-8 text (byte 14)" in result.output, args
+        assert "Traceback" not in result.output
+    args = ["harvest", "profile", "add", "h", "http://127.0.0.1:9/oai", "--rules", str(latin1)]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and "not UTF-8 text (byte 14)" in result.output
+    runner.app.config["PUBLISH_RULES"] = str(latin1)
+    result = runner.invoke(args=["stats"])
+    assert result.exit_code == 1
+    assert f"PUBLISH_RULES: cannot read {latin1}: not UTF-8 text (byte 14)" in result.output
+
+
 def test_missing_file_is_a_clear_error(runner, tmp_path):
     result = runner.invoke(args=["load", str(tmp_path / "nope.mrc")])
     assert result.exit_code == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.rules import RuleSyntaxError, compile_rules
+from indexer.rules import RuleSyntaxError, compile_rules, rule_text
 
 ERRORS = [
     pytest.param(
@@ -130,3 +130,16 @@ def test_deep_nesting_is_a_syntax_error_not_a_crash() -> None:
     text = 'rule "a" when ' + "(" * 5000 + "TRUE" + ")" * 5000 + " then end"
     with pytest.raises(RuleSyntaxError, match="nested too deeply"):
         compile_rules(text)
+
+
+def test_a_setting_is_rules_text_or_the_path_of_a_rule_file(tmp_path, monkeypatch) -> None:
+    text = 'RULE "a" WHEN true THEN removeField "500" END'
+    assert rule_text(text) == text
+    assert rule_text('rule "a"\nwhen true then end') == 'rule "a"\nwhen true then end'
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "local.rules").write_text(text, encoding="utf-8")
+    assert rule_text("rules/local.rules") == text  # a path that starts with the keyword
+    (tmp_path / "rules" / "latin1.rules").write_bytes('rule "\xe9"'.encode("latin-1"))
+    with pytest.raises(OSError, match=r"not UTF-8 text \(byte 6\)"):
+        rule_text("rules/latin1.rules")

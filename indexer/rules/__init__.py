@@ -9,7 +9,7 @@ Modules: ``lexer`` (tokens, :class:`RuleSyntaxError`), ``paths`` (the quoted fie
 paths), ``ast`` (conditions, :class:`Rule`), ``parser``, ``actions``, ``interpreter``.
 """
 
-from indexer.rules.interpreter import RuleSet, compile_rules, rule_text
+from indexer.rules.interpreter import RuleSet, compile_rules, read_rule_file, rule_text
 from indexer.rules.lexer import RuleSyntaxError
 
-__all__ = ["RuleSet", "RuleSyntaxError", "compile_rules", "rule_text"]
+__all__ = ["RuleSet", "RuleSyntaxError", "compile_rules", "read_rule_file", "rule_text"]

@@ -9,6 +9,8 @@ then run in order, each on the result of the one before.
 from __future__ import annotations
 
 import copy
+import errno
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,13 +55,30 @@ def compile_rules(text: str) -> RuleSet:
     return RuleSet(tuple(rule for _, rule in ordered), text)
 
 
+_RULE_START = re.compile(r'\s*rule\s*"', re.IGNORECASE)
+
+
 def rule_text(source: str) -> str:
     """Returns the rules that a setting names: the rules text itself, or, when ``source`` is one
-    line that does not start with the keyword ``rule``, the text of the rule file at that path.
+    line that does not start a rule (``rule "``), the text of the rule file at that path (which
+    may be ``rules/local.rules``).
 
     Raises:
-        OSError: the rule file cannot be read.
+        OSError: the rule file cannot be read, or is not UTF-8 text (``EILSEQ``).
     """
-    if "\n" in source or source.lstrip().lower().startswith("rule"):
+    if "\n" in source or _RULE_START.match(source):
         return source
-    return Path(source).read_text(encoding="utf-8")
+    return read_rule_file(source)
+
+
+def read_rule_file(path: str | Path) -> str:
+    """Returns the text of a rule file.
+
+    Raises:
+        OSError: the file cannot be read, or is not UTF-8 text (``EILSEQ``, with the byte offset).
+    """
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OSError(errno.EILSEQ, f"not UTF-8 text (byte {exc.start})", str(path)) from exc
