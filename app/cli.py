@@ -305,9 +305,9 @@ def republish_command(set_spec: str | None, force: bool, profile: str | None) ->
 
     with store_or_fail() as store:
         try:
-            total = len(selected_ids(store, set_spec))
-            with progress_bar(total, "republishing") as advance:
-                report = republish(store, set_spec=set_spec, force=force, progress=advance)
+            ids = selected_ids(store, set_spec)
+            with progress_bar(len(ids), "republishing") as advance:
+                report = republish(store, set_spec=set_spec, force=force, progress=advance, ids=ids)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(report.summary())

@@ -66,8 +66,11 @@ def republish(
     set_spec: str | None = None,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    ids: list[int] | None = None,
 ) -> RepublishReport:
     """Renders the selected live records again with the store's publishing options.
+
+    ``ids`` are the records' :func:`selected_ids` when the caller already has them.
 
     Each batch of :data:`BATCH` records is one transaction, so a killed run leaves every record
     either as it was or republished; running it again finishes the work. Only records that got a
@@ -76,7 +79,8 @@ def republish(
     Raises:
         StoreError: an unknown set, or the store stays locked by another writer.
     """
-    ids = selected_ids(store, set_spec)
+    if ids is None:
+        ids = selected_ids(store, set_spec)
     bumped = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
