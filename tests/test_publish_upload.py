@@ -1,5 +1,6 @@
-"""Uploads of publishing runs to real FTP and SFTP servers on 127.0.0.1: files arrive whole,
-failures fail the run without moving the profile on, host keys are checked, passwords stay secret.
+"""Uploads of publishing runs to real FTP, FTPS and SFTP servers on 127.0.0.1: files arrive whole,
+failures fail the run without moving the profile on, host keys and certificates are checked,
+passwords stay secret.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import pytest
 from indexer.file_publish import run_profile
 from indexer.publish_profiles import ProfileError, Profiles, PublishProfile
 from indexer.upload import UploadError
-from tests.upload_servers import FtpServer, SftpServer, SilentServer, closed_port
+from tests.upload_servers import (
+    CertificateAuthority,
+    FtpServer,
+    SftpServer,
+    SilentServer,
+    closed_port,
+)
 
 USER = "pub"
 PASSWORD = "Tr0ub4dor&3-upload"
@@ -33,6 +40,20 @@ def ftp(tmp_path):
     home = tmp_path / "ftp_home"
     home.mkdir()
     with FtpServer(home, USER, PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def ca() -> CertificateAuthority:
+    return CertificateAuthority("Pressmark test CA")
+
+
+@pytest.fixture
+def ftps(tmp_path, ca):
+    """An FTPS server whose certificate for 127.0.0.1 is signed by ``ca``."""
+    home = tmp_path / "ftps_home"
+    home.mkdir()
+    with FtpServer(home, USER, PASSWORD, tls=ca.issue("127.0.0.1", tmp_path / "tls")) as server:
         yield server
 
 
@@ -216,6 +237,56 @@ def test_ftps_refuses_a_server_without_tls_before_sending_the_password(
     with pytest.raises(UploadError, match="AUTH"):
         run_profile(store, "disc")
     assert ftp.logins == []
+
+
+def test_ftps_upload_to_a_server_the_client_trusts_delivers_every_file(
+    store, tmp_path, ca, ftps, password, monkeypatch, caplog
+):
+    caplog.set_level(logging.DEBUG, logger="indexer.upload")
+    # the client checks the certificate against the default CA file, which SSL_CERT_FILE names
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.write(tmp_path / "ca.pem")))
+    url = f"ftps://{USER}@127.0.0.1:{ftps.port}/incoming/catalogue"
+    save(store, tmp_path, url, max_file_bytes=30_000)
+    run = run_profile(store, "disc")
+    assert run.status == "done" and len(run.files) > 2
+    # the server takes the login and the data only over TLS, so all of it went encrypted
+    assert ftps.logins == [USER]
+    arrived = remote_files(ftps.home / "incoming" / "catalogue")
+    assert arrived == local_files(run)
+    assert written_then_renamed(ftps.events, arrived)
+    assert run.uploads == [f"{url}/{name}" for name in sorted(arrived)]
+    assert re.search(
+        r"FTPS: ([1-9]\d*) of \1 data connections resumed the TLS session", caplog.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("trusted", "address", "error"),
+    [
+        (None, "127.0.0.1", "unable to get local issuer certificate"),
+        ("another CA", "127.0.0.1", "unable to get local issuer certificate"),
+        ("the server's CA", "127.0.0.2", "IP address mismatch"),
+    ],
+)
+def test_ftps_refuses_an_untrusted_certificate_before_sending_the_password(
+    store, tmp_path, ca, password, monkeypatch, trusted, address, error
+):
+    if trusted is None:  # the system's CA store, which knows nothing of this test's CA
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    else:
+        authority = ca if trusted == "the server's CA" else CertificateAuthority("Another CA")
+        monkeypatch.setenv("SSL_CERT_FILE", str(authority.write(tmp_path / "ca.pem")))
+    home = tmp_path / "ftps_home"
+    home.mkdir()
+    with FtpServer(home, USER, PASSWORD, tls=ca.issue(address, tmp_path / "tls")) as server:
+        url = f"ftps://{USER}@127.0.0.1:{server.port}/in"
+        save(store, tmp_path, url)
+        with pytest.raises(UploadError, match=f"\\(connect\\): .*certificate .*{error}"):
+            run_profile(store, "disc")
+        assert server.logins == []  # the password was never offered
+    assert Profiles(store).runs("disc")[0].status == "failed"
+    assert Profiles(store).get("disc").last_seq == 0
+    assert not (home / "in").exists()
 
 
 def test_the_password_appears_in_no_history_log_output_or_database(

@@ -1,4 +1,5 @@
-"""Real upload servers on 127.0.0.1 for the upload tests: FTP (pyftpdlib), SFTP (paramiko), silent.
+"""Real upload servers on 127.0.0.1 for the upload tests: FTP and FTPS (pyftpdlib), SFTP
+(paramiko), silent; and a throwaway certificate authority for the FTPS server's certificate.
 
 Each serves a temporary directory from a thread on a free port and records the logins it was
 offered, so a test can tell whether a client sent its password.
@@ -6,6 +7,8 @@ offered, so a test can tell whether a client sent its password.
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import logging
 import os
 import posixpath
@@ -15,12 +18,16 @@ import warnings
 from pathlib import Path
 
 import paramiko
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 with warnings.catch_warnings():
     # pyftpdlib 2.2 is built on asyncore/asynchat, which warn when imported on Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
     from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
     from pyftpdlib.servers import FTPServer
 
 # the test servers' own chatter is not what the tests look at
@@ -53,9 +60,15 @@ class _RecordingHandler(FTPHandler):
 
 class FtpServer:
     """A pyftpdlib FTP server with one user whose home is ``home``; ``events`` lists stores and
-    renames."""
+    renames.
 
-    def __init__(self, home: Path, user: str, password: str) -> None:
+    Given ``tls`` (a certificate file and its key file) it serves explicit FTPS instead, and
+    requires TLS on the control connection before the login and on every data connection.
+    """
+
+    def __init__(
+        self, home: Path, user: str, password: str, tls: tuple[Path, Path] | None = None
+    ) -> None:
         self.home, self.logins = home, []
         self.events: list[tuple[str, ...]] = []
         authorizer = _CountingAuthorizer(self.logins)
@@ -67,7 +80,12 @@ class FtpServer:
             "auth_failed_timeout": 0,
             "events": self.events,
         }
-        handler = type("Handler", (_RecordingHandler,), settings)
+        bases: tuple[type, ...] = (_RecordingHandler,)
+        if tls is not None:
+            bases += (TLS_FTPHandler,)
+            settings["certfile"], settings["keyfile"] = str(tls[0]), str(tls[1])
+            settings["tls_control_required"] = settings["tls_data_required"] = True
+        handler = type("Handler", bases, settings)
         self.server = FTPServer(("127.0.0.1", 0), handler)
         self.port = self.server.address[1]
         self._stop = threading.Event()
@@ -85,6 +103,85 @@ class FtpServer:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+class CertificateAuthority:
+    """A certificate authority made up for one test: it signs server certificates for IP
+    addresses, and ``write`` saves its own certificate for a client to trust.
+
+    The certificates carry the extensions that strict verification (Python 3.13's default) asks
+    for: a critical CA basic constraint, key usage and key identifiers.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        signs_certificates = x509.KeyUsage(
+            digital_signature=False,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=True,
+            crl_sign=True,
+            encipher_only=False,
+            decipher_only=False,
+        )
+        self.certificate = (
+            self._builder(self.name, self.key.public_key())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(signs_certificates, critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+
+    def _builder(self, subject: x509.Name, public_key) -> x509.CertificateBuilder:
+        now = datetime.datetime.now(datetime.UTC)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+        )
+
+    def write(self, path: Path) -> Path:
+        """Writes this authority's certificate (PEM) to ``path`` and returns the path."""
+        path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+        return path
+
+    def issue(self, address: str, directory: Path) -> tuple[Path, Path]:
+        """Signs a server certificate for the IP ``address`` and writes it and its private key
+        to ``directory``; returns the two files."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)])
+        certificate = (
+            self._builder(subject, key.public_key())
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]),
+                critical=False,
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        cert_file, key_file = directory / "server.pem", directory / "server.key"
+        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return cert_file, key_file
 
 
 class _Handle(paramiko.SFTPHandle):

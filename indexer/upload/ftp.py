@@ -2,12 +2,13 @@
 
 FTPS is explicit TLS (``AUTH TLS``, then ``PROT P`` for the data connections) with the server's
 certificate checked against the system's CA store; a server that does not speak TLS is refused
-before the password is sent.
+before the password is sent. Data connections resume the control connection's TLS session.
 """
 
 from __future__ import annotations
 
 import ftplib
+import logging
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,30 @@ from indexer.upload import PART_SUFFIX
 if TYPE_CHECKING:
     from indexer.upload import UploadTarget
 
+logger = logging.getLogger(__name__)
+
 _BLOCK = 64 * 1024
+
+
+class _FtpTls(ftplib.FTP_TLS):
+    """``FTP_TLS`` whose data connections resume the control connection's TLS session.
+
+    Servers such as vsftpd (``require_ssl_reuse``, on by default) refuse a data connection that
+    starts a TLS session of its own, and ``ftplib`` never resumes one. ``resumed`` counts the data
+    connections that did, of ``opened``.
+    """
+
+    opened = resumed = 0
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(
+                conn, server_hostname=self.host, session=self.sock.session
+            )
+            self.opened += 1
+            self.resumed += conn.session_reused
+        return conn, size
 
 
 class FtpSession:
@@ -26,9 +50,7 @@ class FtpSession:
 
     def __init__(self, target: UploadTarget, password: str, timeout: float) -> None:
         if target.scheme == "ftps":
-            self.ftp: ftplib.FTP = ftplib.FTP_TLS(
-                context=ssl.create_default_context(), timeout=timeout
-            )
+            self.ftp: ftplib.FTP = _FtpTls(context=ssl.create_default_context(), timeout=timeout)
         else:
             self.ftp = ftplib.FTP(timeout=timeout)
         try:
@@ -89,6 +111,12 @@ class FtpSession:
 
     def close(self) -> None:
         """Says goodbye, or just closes the connection when the server no longer answers."""
+        if isinstance(self.ftp, _FtpTls) and self.ftp.opened:
+            logger.debug(
+                "FTPS: %d of %d data connections resumed the TLS session",
+                self.ftp.resumed,
+                self.ftp.opened,
+            )
         try:
             self.ftp.quit()
         except (OSError, EOFError, ftplib.Error):
