@@ -62,7 +62,9 @@ SORT_COLUMNS = {
     "main_pub_date": "main_pub_date",
     "mms_id": "id",
 }
-SORT_MODIFIERS = ("sort.ascending", "sort.descending", "sort.ignorecase", "sort.missinglow")
+#: Sort modifiers accepted: every sort ignores case, and a record without a value sorts as the
+#: highest value (so last when ascending, first when descending).
+SORT_MODIFIERS = ("sort.ascending", "sort.descending", "sort.ignorecase", "sort.missinghigh")
 _STAR, _QMARK = "\x01", "\x02"
 _TOKEN = re.compile(r"[\w\x01\x02]+", re.UNICODE)
 _NUMBER = re.compile(r"-?\d+\Z")
@@ -149,6 +151,15 @@ def translate(text: str, local_tags: list[str] | tuple[str, ...] = ()) -> Transl
     result.sort = translator.sort_keys(parsed.root)
     result.tree = parsed.root
     return result
+
+
+def sort_column(name: str) -> str | None:
+    """Returns the column that sorts by a CQL index name (default context sets), or None."""
+    try:
+        target = _Translator(_indexes(())).resolve(name, {})
+    except QueryError:
+        return None
+    return SORT_COLUMNS.get(target)
 
 
 @functools.lru_cache(maxsize=16)
@@ -296,7 +307,7 @@ class _Translator:
                 mname = str(modifier.name).lower()
                 if mname == "sort.respectcase":
                     raise QueryError(91, mname)
-                if mname.startswith("sort.missing") and mname != "sort.missinglow":
+                if mname.startswith("sort.missing") and mname != "sort.missinghigh":
                     raise QueryError(92, mname)
                 if mname not in SORT_MODIFIERS:
                     raise QueryError(80, f"sort modifier {modifier.name}")

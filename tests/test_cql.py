@@ -195,6 +195,7 @@ def test_prefix_map_and_sort(corpus):
         ("dc.title = a sortBy dc.subject", 80),
         ("dc.title = a sortBy dc.title/sort.respectCase", 91),
         ("dc.title = a sortBy dc.title/sort.missingFail", 92),
+        ("dc.title = a sortBy dc.title/sort.missingLow", 92),
     ],
 )
 def test_bad_query_raises_its_diagnostic(query, number):

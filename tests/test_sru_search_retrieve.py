@@ -12,9 +12,12 @@ from sru_fixtures import (
     field_tokens,
     number_of_records,
     validate,
+    year,
 )
 
 from indexer.enrich import availability_status
+
+PAGE = {"maximumRecords": "50"}
 
 
 def _get(client, **params):
@@ -207,9 +210,17 @@ def test_search_for_available_copies_follows_loans(client, store):
         ({"query": "a", "recordPacking": "json"}, 71),
         ({"version": "2.0", "query": "a", "recordPacking": "unpacked"}, 71),
         ({"query": "a", "recordXPath": "/x"}, 72),
-        ({"query": "a", "sortKeys": "title"}, 80),
-        ({"version": "1.1", "query": "a", "sortKeys": "title,,1"}, 80),
         ({"query": "dc.title=a sortBy dc.subject"}, 80),
+        ({"version": "1.1", "query": "a", "sortKeys": ",marcxml"}, 80),
+        ({"version": "1.1", "query": "a", "sortKeys": "title,,1,0,highValue,x"}, 80),
+        ({"version": "1.1", "query": "a sortBy dc.date", "sortKeys": "title"}, 80),
+        ({"version": "1.1", "query": "a", "sortKeys": "title dc.creator dc.title,,0"}, 85),
+        ({"version": "1.1", "query": "a", "sortKeys": "title,unknown"}, 87),
+        ({"version": "1.1", "query": "a", "sortKeys": "/record/datafield[@tag='245']"}, 88),
+        ({"version": "1.1", "query": "a", "sortKeys": "dc.subject"}, 88),
+        ({"version": "2.0", "query": "a", "sortKeys": "title,,2"}, 90),
+        ({"version": "1.1", "query": "a", "sortKeys": "title,,1,1"}, 91),
+        ({"version": "1.1", "query": "a", "sortKeys": "title,,1,0,abort"}, 92),
         ({"query": "a", "stylesheet": "http://example.org/s.xsl"}, 110),
     ],
 )
@@ -217,6 +228,45 @@ def test_diagnostics(client, params, number):
     root = _get(client, **params)
     assert [n for n, _ in diagnostics(root)] == [number]
     assert root.find(".//srw:records", NS) is None and root.find(".//sru:records", NS) is None
+
+
+def _ids(root) -> list[str]:
+    return [c.text for c in root.iterfind(".//marc:controlfield[@tag='001']", NS)]
+
+
+def test_sort_keys_sort_as_cql_sort_by(client, store):
+    """SRU 1.1's sortKeys parameter (also in 2.0): the same order as the CQL sortBy clause."""
+    records = {r.identifier: r.marc for r in store.iter_records()}
+    for sort_keys, sort_by in [
+        ("title", "dc.title"),
+        ("dc.date,,0", "dc.date/sort.descending"),
+        ("alma.creator,marcxml,1,0,highValue rec.id,,0", "dc.creator alma.mms_id/sort.descending"),
+    ]:
+        by_keys = _ids(
+            _get(client, version="1.1", query="cql.allRecords=1", sortKeys=sort_keys, **PAGE)
+        )
+        by_clause = _ids(_get(client, query=f"cql.allRecords=1 sortBy {sort_by}", **PAGE))
+        assert by_keys == by_clause and len(by_keys) == 50, sort_keys
+    dated = _ids(_get(client, version="2.0", query="cql.allRecords=1", sortKeys="dc.date", **PAGE))
+    years = [year(records[i]) for i in dated]
+    assert years == sorted(years, key=lambda y: (y is None, y))
+
+
+def test_records_without_a_value_sort_as_the_highest_value(client, store):
+    """sort.missingHigh: records without a year come last ascending and first descending."""
+    records = {r.identifier: r.marc for r in store.iter_records()}
+    undated = {i for i, r in records.items() if year(r) is None}
+    assert undated and len(undated) < len(records)
+    for modifiers, last in [("", True), ("/sort.missingHigh", True), ("/sort.descending", False)]:
+        query = f"cql.allRecords=1 sortBy dc.date{modifiers}"
+        ids = []
+        for start in range(1, len(records) + 1, 50):
+            ids += _ids(_get(client, query=query, startRecord=str(start), **PAGE))
+        assert sorted(ids) == sorted(records)
+        ends = ids[-len(undated) :] if last else ids[: len(undated)]
+        assert set(ends) == undated, query
+    root = _get(client, query="cql.allRecords=1 sortBy dc.date/sort.missingLow")
+    assert [n for n, _ in diagnostics(root)] == [92]
 
 
 def test_wrong_institution_in_alma_url(client):

@@ -15,6 +15,7 @@ from flask import current_app, g
 from app.sru import pool
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
 from app.sru.records import SCHEMAS, schema_key
+from app.sru.sort_keys import parse_sort_keys
 from indexer import index
 from indexer.cql import QueryError, translate
 from indexer.schema import StoreError
@@ -84,6 +85,7 @@ class SRURequest:
     maximum_records: int = 10
     record_schema: str = "marcxml"
     record_packing: str = "xml"
+    sort: list[tuple[str, bool]] = field(default_factory=list)
     echo: dict[str, str] = field(default_factory=dict)
     diagnostics: list[SRUDiagnostic] = field(default_factory=list)
 
@@ -106,7 +108,7 @@ def validate(args: Mapping[str, str], version: str) -> SRURequest:
     """Returns the validated request.
 
     Raises:
-        SRUDiagnostic: 4, 6, 7, 8, 66, 71, 72, 80, 110.
+        SRUDiagnostic: 4, 6, 7, 8, 66, 71, 72, 110; 80, 85, 87, 88, 90, 91, 92 (sortKeys).
     """
     config = current_app.config
     operation = args.get("operation") or ("searchRetrieve" if "query" in args else "explain")
@@ -124,8 +126,7 @@ def validate(args: Mapping[str, str], version: str) -> SRURequest:
         return req
     if args.get("recordXPath"):
         raise SRUDiagnostic(Diagnostic.XPATH_RETRIEVAL_UNSUPPORTED, args["recordXPath"])
-    if args.get("sortKeys"):
-        raise SRUDiagnostic(Diagnostic.SORT_NOT_SUPPORTED, "sort with CQL sortBy instead")
+    req.sort = parse_sort_keys(args.get("sortKeys") or "")
     if args.get("queryType", "cql") != "cql":
         raise SRUDiagnostic(Diagnostic.UNSUPPORTED_PARAMETER_VALUE, "queryType")
     query = args.get("query")
@@ -253,6 +254,12 @@ def search(req: SRURequest) -> Page:
         translated = translate(req.query or "", opened.local_tags)
     except QueryError as exc:
         raise SRUDiagnostic(Diagnostic.of_number(exc.number), exc.details) from exc
+    if req.sort:
+        if translated.sort:
+            raise SRUDiagnostic(
+                Diagnostic.SORT_NOT_SUPPORTED, "sortKeys and a CQL sortBy clause together"
+            )
+        translated.sort = req.sort
     total, ids = index.search_page(
         opened.searcher, translated, req.start_record, req.maximum_records
     )

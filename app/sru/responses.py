@@ -318,7 +318,12 @@ def zeerex(
     z(settings, "supports", "?", type="maskingCharacter")
     z(settings, "supports", "^", type="anchoring")
     z(settings, "supports", type="proximity")
-    z(settings, "supports", "sort.ascending sort.descending", type="sort")
+    z(
+        settings,
+        "supports",
+        "sort.ascending sort.descending sort.ignoreCase sort.missingHigh",
+        type="sort",
+    )
     return root
 
 
