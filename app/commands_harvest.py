@@ -191,22 +191,19 @@ def _run_one(store: Any, profile: Profile, full: bool) -> HarvestReport:
             state["advance"](report.records - state["done"])
             state["done"] = report.records
 
-        try:
-            return harvest(
-                store,
-                profile,
-                full=full,
-                options=client_options(current_app.config),
-                progress=progress,
-            )
-        except LockedError as exc:
-            raise click.ClickException(str(exc)) from exc
+        return harvest(
+            store,
+            profile,
+            full=full,
+            options=client_options(current_app.config),
+            progress=progress,
+        )
     raise AssertionError("unreachable")
 
 
 def _due(profiles: Profiles, profile: Profile) -> bool:
-    if not profile.interval:
-        return False
+    if not profile.interval or profiles.locked(profile.name):
+        return False  # manual, or a live run is harvesting it now
     runs = profiles.runs(profile.name, limit=1)
     if not runs:
         return True
@@ -223,8 +220,8 @@ def _due(profiles: Profiles, profile: Profile) -> bool:
 def run_command(names: tuple[str, ...], full: bool, due: bool) -> None:
     """Harvest the import profiles NAMES (or, with --due, the scheduled ones).
 
-    A run that stopped (error, kill) is resumed from its last page. The exit status is 1 when a
-    run failed.
+    A run that stopped (error, kill) is resumed from its last page. With --due, a profile that
+    another process is harvesting now is left to that run. The exit status is 1 when a run failed.
 
     Example:
 
@@ -243,7 +240,14 @@ def run_command(names: tuple[str, ...], full: bool, due: bool) -> None:
         if due:
             chosen += [p for p in profiles.all() if p.name not in names and _due(profiles, p)]
         for profile in chosen:
-            report = _run_one(store, profile, full)
+            try:
+                report = _run_one(store, profile, full)
+            except LockedError as exc:
+                if profile.name in names:
+                    raise click.ClickException(str(exc)) from exc
+                # due, but another process started it meanwhile: that run does the work
+                click.echo(f"skipped {profile.name}: {exc}", err=True)
+                continue
             echo_harvest_report(report)
             failed = failed or not report.ok
     if failed:

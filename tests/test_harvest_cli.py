@@ -79,3 +79,27 @@ def test_run_due_runs_only_scheduled_profiles(runner, recorded):
     assert result.output.count("done;") == 1
     # just ran: not due again for an hour
     assert "done;" not in runner.invoke(args=["harvest", "run", "--due"]).output
+
+
+def test_run_due_leaves_a_profile_being_harvested_to_its_run(runner, recorded):
+    """From cron: a long harvest of one profile neither fails the run nor holds up the others."""
+    from app.resources import open_store
+    from harvester.profiles import Profiles
+
+    for name in ("a_busy", "b_free"):
+        runner.invoke(args=["harvest", "profile", "add", name, recorded.url, "--interval", "10"])
+    with open_store(runner.app.config) as store:
+        profiles = Profiles(store)
+        owner = profiles.acquire("a_busy")  # a live run of this process holds the lock
+        try:
+            result = runner.invoke(args=["harvest", "run", "--due"])
+            assert result.exit_code == 0, result.output
+            assert result.output.count("done;") == 1 and "b_free" in result.output
+            assert "a_busy" not in result.output  # not due while its run is alive
+            assert profiles.runs("a_busy") == []
+            named = runner.invoke(args=["harvest", "run", "a_busy"])
+            assert named.exit_code == 1 and "is being harvested" in named.output
+        finally:
+            profiles.release("a_busy", owner)
+    result = runner.invoke(args=["harvest", "run", "--due"])
+    assert result.exit_code == 0 and result.output.count("done;") == 1 and "a_busy" in result.output
