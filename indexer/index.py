@@ -156,6 +156,12 @@ def write_lock(index_dir: str | Path, *, blocking: bool = True) -> Iterator[bool
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def busy(index_dir: str | Path) -> bool:
+    """Returns whether a writer holds the index's lock now (building or updating it)."""
+    with write_lock(index_dir, blocking=False) as locked:
+        return not locked
+
+
 def indexed_seq(index_dir: str | Path) -> int | None:
     """Returns the last change-log sequence number applied to the index, or None without an index.
 

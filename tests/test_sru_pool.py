@@ -144,3 +144,25 @@ def test_old_pools_are_closed(app, client, tmp_path):
         store.conn.execute("SELECT 1")
     client.get("/sru?query=cql.allRecords=1&maximumRecords=1")  # a new pool serves it
     assert pool.stores(app.config) is not mine
+
+
+def test_a_request_waits_for_a_build_in_progress_only_so_long(app, client, monkeypatch):
+    """No index yet and another writer building it (the follower after an upgrade): diagnostic 2
+    after BUILD_WAIT, not a request hanging on the build; once the writer is done, results."""
+    from pathlib import Path
+
+    from sru_fixtures import diagnostics
+
+    from indexer import index
+
+    app.config["INDEX_FOLLOW_INTERVAL"] = 0
+    monkeypatch.setattr(pool, "BUILD_WAIT", 0.2)
+    index_dir = Path(app.config["INDEX_DIR"])
+    assert not index.exists(index_dir)
+    with index.write_lock(index_dir):  # the other writer
+        assert index.busy(index_dir)
+        root = _get(client, query="cql.allRecords=1")
+        assert diagnostics(root) == [(2, "the search index is being built: try again in a minute")]
+    assert not index.busy(index_dir)
+    assert number_of_records(_get(client, query="cql.allRecords=1")) > 0
+    assert index.exists(index_dir)

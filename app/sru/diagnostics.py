@@ -14,6 +14,7 @@ class Diagnostic(Enum):
     """The SRU diagnostics this server raises."""
 
     GENERAL_SYSTEM_ERROR = (1, "General system error")
+    SYSTEM_TEMPORARILY_UNAVAILABLE = (2, "System temporarily unavailable")
     UNSUPPORTED_OPERATION = (4, "Unsupported operation")
     UNSUPPORTED_VERSION = (5, "Unsupported version")
     UNSUPPORTED_PARAMETER_VALUE = (6, "Unsupported parameter value")

@@ -203,13 +203,22 @@ def get_opened() -> pool.Opened:
     :mod:`app.sru.pool`).
 
     Raises:
-        SRUDiagnostic: 1 when there is no index and it cannot be built.
+        SRUDiagnostic: 2 while another writer is still building a missing index; 1 when there is
+            no index and it cannot be built.
     """
     if "sru_searcher" not in g:
         store = get_store()
         try:
             g.sru_searcher = pool.searchers(current_app.config).take(store)
         except (OSError, index.SearchIndexError) as exc:
+            if isinstance(exc, index.SearchIndexError) and index.busy(
+                current_app.config["INDEX_DIR"]
+            ):
+                logger.warning("SRU request refused: the search index is being built")
+                raise SRUDiagnostic(
+                    Diagnostic.SYSTEM_TEMPORARILY_UNAVAILABLE,
+                    "the search index is being built: try again in a minute",
+                ) from exc
             logger.exception("search index unavailable")
             raise SRUDiagnostic(
                 Diagnostic.GENERAL_SYSTEM_ERROR, "search index unavailable"

@@ -8,10 +8,13 @@ A pooled searcher is reused only while the store has no change after the sequenc
 index had reached when the searcher was opened: the index derives from the store's change log, so
 nothing newer can be in it. When the store is ahead, the request brings the index up to date as before
 (or waits up to half a second for another writer to) and opens a new searcher; searchers are never
-refreshed in place. (A rebuild of the index with no change of the store leaves the pooled searchers
-on the old index's files, of the same content, until the next change.) Pools are kept per process (a
-fork starts empty ones) and per file, the last :data:`MAX_POOLS` of them; idle resources beyond
-:data:`MAX_IDLE` are closed, and so are those of a request that failed unexpectedly.
+refreshed in place. When there is no index, the request builds it, or waits up to
+:data:`BUILD_WAIT` seconds for the writer that is building it (the index follower, after an upgrade
+that changed the index format): a request never waits on a build for good. (A rebuild of the index
+with no change of the store leaves the pooled searchers on the old index's files, of the same
+content, until the next change.) Pools are kept per process (a fork starts empty ones) and per file,
+the last :data:`MAX_POOLS` of them; idle resources beyond :data:`MAX_IDLE` are closed, and so are
+those of a request that failed unexpectedly.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ MAX_IDLE = 16
 """Idle stores or searchers kept per pool (about the threads of a worker)."""
 MAX_POOLS = 8
 """Pools kept per process (one store pool and one searcher pool per app in production)."""
+BUILD_WAIT = 10.0
+"""Seconds a request without an index waits for another writer to finish building it."""
 
 
 @dataclass
@@ -116,7 +121,8 @@ class SearcherPool(_Pool):
             return entry
         # the store is ahead: catch up, or give another writer (the follower thread, another
         # process) a moment to; the response then shows the latest change
-        index.update(store, self.index_dir, blocking=not index.exists(self.index_dir), wait=0.5)
+        wait = 0.5 if index.exists(self.index_dir) else BUILD_WAIT
+        index.update(store, self.index_dir, wait=wait)
         seq = index.indexed_seq(self.index_dir)
         if entry is not None and (seq is None or seq <= entry.seq):
             return entry  # the index did not move: search what it has
