@@ -157,7 +157,7 @@ def test_vendor_full_record_overlays_the_brief_record(api, runner, store, tmp_pa
     assert overlaid["245"]["a"] == "The full title : from the vendor"
     assert overlaid.leader[17] != "5"
     assert (
-        api.get(f"/almaws/v1/acq/po-lines/{line['number']}?format=json").get_json()[
+        api.get(f"/almaws/v1/acq/po-lines/{line['number']}?format=json", headers=AUTH).get_json()[
             "resource_metadata"
         ]["mms_id"]["value"]
         == mms_id
@@ -182,7 +182,8 @@ def test_order_in_xml(api, store) -> None:
     assert root.findtext("resource_metadata/mms_id") != target
     assert root.findtext("price/currency") == "EUR"
     number = root.findtext("number")
-    again = etree.fromstring(api.get(f"/almaws/v1/acq/po-lines/{number}").data, SAFE_PARSER)
+    again = api.get(f"/almaws/v1/acq/po-lines/{number}", headers=AUTH)
+    again = etree.fromstring(again.data, SAFE_PARSER)
     assert again.findtext("resource_metadata/issn") == "0317-8471"
 
 
@@ -191,8 +192,18 @@ def test_creating_a_po_line_needs_an_api_key(api) -> None:
     assert response.status_code == 401
     wrong = api.post("/almaws/v1/acq/po-lines?apikey=nope", json=order())
     assert wrong.status_code == 401
-    listed = api.get("/almaws/v1/acq/po-lines?format=json").get_json()
+    listed = api.get("/almaws/v1/acq/po-lines?format=json", headers=AUTH).get_json()
     assert listed["total_record_count"] == 0
+
+
+def test_order_lines_are_read_with_an_api_key_only(api, app) -> None:
+    """Order lines hold vendors and prices: staff data, whatever ALMAWS_READ_REQUIRES_KEY says."""
+    number = post(api, order()).get_json()["number"]
+    assert app.config["ALMAWS_READ_REQUIRES_KEY"] is False
+    for path in ("/almaws/v1/acq/po-lines", f"/almaws/v1/acq/po-lines/{number}"):
+        assert api.get(path).status_code == 401
+        assert api.get(path + "?apikey=nope").status_code == 401
+        assert api.get(path, headers=AUTH).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -223,20 +234,22 @@ def test_list_and_get_po_lines(api) -> None:
     numbers = [
         post(api, order(title=f"Book {n}", isbn=None)).get_json()["number"] for n in range(3)
     ]
-    listed = api.get("/almaws/v1/acq/po-lines?format=json&limit=2").get_json()
+    listed = api.get("/almaws/v1/acq/po-lines?format=json&limit=2", headers=AUTH).get_json()
     assert listed["total_record_count"] == 3
     assert [x["number"] for x in listed["po_line"]] == numbers[::-1][:2]
-    root = etree.fromstring(api.get("/almaws/v1/acq/po-lines?offset=2").data, SAFE_PARSER)
+    root = etree.fromstring(
+        api.get("/almaws/v1/acq/po-lines?offset=2", headers=AUTH).data, SAFE_PARSER
+    )
     assert root.get("total_record_count") == "3"
     assert root.xpath("po_line/number/text()") == numbers[:1]
     assert (
-        api.get("/almaws/v1/acq/po-lines?status=CLOSED&format=json").get_json()[
+        api.get("/almaws/v1/acq/po-lines?status=CLOSED&format=json", headers=AUTH).get_json()[
             "total_record_count"
         ]
         == 0
     )
     for bad in ("limit=500", "offset=-1", "status=LOST"):
-        assert api.get(f"/almaws/v1/acq/po-lines?{bad}").status_code == 400
-    missing = api.get("/almaws/v1/acq/po-lines/POL-999?format=json")
+        assert api.get(f"/almaws/v1/acq/po-lines?{bad}", headers=AUTH).status_code == 400
+    missing = api.get("/almaws/v1/acq/po-lines/POL-999?format=json", headers=AUTH)
     assert missing.status_code == 400
     assert missing.get_json()["errorList"]["error"][0]["errorCode"] == "401875"

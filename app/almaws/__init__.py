@@ -12,11 +12,12 @@ path                                                                         met
 ``/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}/loans``              POST    always
 ``/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}``                    PUT     always
 ``/acq/po-lines``                                                            POST    always
-``/acq/po-lines`` and ``/acq/po-lines/{number}``                             GET     setting
+``/acq/po-lines`` and ``/acq/po-lines/{number}``                             GET     always
 ==========================================================================  ======  ===========
 
-Writes always need an API key (``app.auth``: ``?apikey=KEY`` or ``Authorization: apikey KEY``);
-reads need one when ``ALMAWS_READ_REQUIRES_KEY`` is true. Answers are XML unless ``format=json``
+Writes always need an API key (``app.auth``: ``?apikey=KEY`` or ``Authorization: apikey KEY``), and
+so do reads of order lines (vendors, prices: staff data); reads of availability and items need one
+when ``ALMAWS_READ_REQUIRES_KEY`` is true. Answers are XML unless ``format=json``
 or ``Accept: application/json``; errors are Alma's ``web_service_result`` (see ``errors.py``).
 """
 
@@ -73,9 +74,11 @@ bp.add_url_rule(ITEM, view_func=_read(items.get_item), methods=["GET"])
 bp.add_url_rule(ITEM, view_func=_write(items.operate_item), methods=["POST"])
 bp.add_url_rule(ITEM, "update_item", view_func=_write(items.update_item), methods=["PUT"])
 bp.add_url_rule(f"{ITEM}/loans", view_func=_write(items.loan_item), methods=["POST"])
-bp.add_url_rule("/acq/po-lines", view_func=_read(acq.list_po_lines), methods=["GET"])
+bp.add_url_rule("/acq/po-lines", view_func=require_api_key(acq.list_po_lines), methods=["GET"])
 bp.add_url_rule("/acq/po-lines", view_func=_write(acq.create_po_line), methods=["POST"])
-bp.add_url_rule("/acq/po-lines/<number>", view_func=_read(acq.get_po_line), methods=["GET"])
+bp.add_url_rule(
+    "/acq/po-lines/<number>", view_func=require_api_key(acq.get_po_line), methods=["GET"]
+)
 
 
 @bp.errorhandler(AlmaError)
