@@ -335,6 +335,7 @@ def serve_command(host: str, port: int) -> None:
 
 #: Command modules of the other stages; each defines ``commands`` (a list) and may define hooks.
 PLUGIN_MODULES = (
+    "app.commands_backup",
     "app.commands_index",
     "app.commands_harvest",
     "app.commands_publish",

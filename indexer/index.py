@@ -162,21 +162,49 @@ def busy(index_dir: str | Path) -> bool:
         return not locked
 
 
+def _seq_file(index_dir: str | Path) -> tuple[int, str] | None:
+    """Returns (sequence number, mark of that change) of an index of this :data:`FORMAT`."""
+    try:
+        seq, format_, *mark = (Path(index_dir) / SEQ_FILE).read_text().split()
+        return (int(seq), mark[0] if mark else "") if format_ == FORMAT else None
+    except (OSError, ValueError):
+        return None
+
+
 def indexed_seq(index_dir: str | Path) -> int | None:
     """Returns the last change-log sequence number applied to the index, or None without an index.
 
     An index of another :data:`FORMAT` counts as none: the next update rebuilds it.
     """
-    try:
-        seq, format_ = (Path(index_dir) / SEQ_FILE).read_text().split()
-        return int(seq) if format_ == FORMAT else None
-    except (OSError, ValueError):
-        return None
+    found = _seq_file(index_dir)
+    return None if found is None else found[0]
 
 
-def _write_seq(index_dir: Path, seq: int) -> None:
+def change_mark(store: RecordStore, seq: int) -> str:
+    """Returns what identifies change ``seq`` of the store's log: the store's identity (a backup
+    copy has its own, see :mod:`indexer.backup`), and the change's record, kind and time."""
+    row = store.conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+    store_id = row[0] if row else "live"
+    row = store.conn.execute(
+        "SELECT record_id, kind, at FROM changes WHERE seq = ?", (seq,)
+    ).fetchone()
+    return f"{store_id}:none" if row is None else f"{store_id}:{row[0]}:{row[1]}:{row[2]}"
+
+
+def _follows(store: RecordStore, index_dir: Path) -> bool:
+    """Returns whether the index was built from this store's change log.
+
+    The index keeps the mark of the last change it applied. A store restored from a backup has
+    another identity, and a store copied back by hand lacks that change or has another under its
+    number: its index is then rebuilt.
+    """
+    found = _seq_file(index_dir)
+    return found is not None and found[1] == change_mark(store, found[0])
+
+
+def _write_seq(index_dir: Path, seq: int, mark: str) -> None:
     tmp = index_dir / (SEQ_FILE + ".tmp")
-    tmp.write_text(f"{seq} {FORMAT}\n")
+    tmp.write_text(f"{seq} {FORMAT} {mark}\n")
     os.replace(tmp, index_dir / SEQ_FILE)
 
 
@@ -208,6 +236,7 @@ def rebuild(
     started = time.monotonic()
     with write_lock(index_dir):
         seq = store.last_change()
+        mark = change_mark(store, seq)
         building = index_dir.with_name(index_dir.name + ".building")
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(parents=True)
@@ -234,7 +263,7 @@ def rebuild(
             raise
         if progress:
             progress(count % 500)
-        _write_seq(building, seq)
+        _write_seq(building, seq, mark)
         old = index_dir.with_name(index_dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if index_dir.exists():
@@ -281,14 +310,18 @@ def update(
     index_dir = Path(index_dir)
     seq = indexed_seq(index_dir)
     target = store.last_change()
-    if seq is not None and target <= seq:
+    if seq is not None and target == seq and _follows(store, index_dir):
         return 0
     deadline = time.monotonic() + wait
     while True:
         with write_lock(index_dir, blocking=blocking) as locked:
             if locked:
                 seq = indexed_seq(index_dir)  # another writer may have moved it meanwhile
-                if seq is not None and whoosh_index.exists_in(str(index_dir)):
+                if seq is not None and not _follows(store, index_dir):
+                    logger.warning(
+                        "index: change %d is not the store's (a restored store?): rebuilding", seq
+                    )
+                elif seq is not None and whoosh_index.exists_in(str(index_dir)):
                     applied = _apply_changes(store, index_dir, seq)
                     if applied is not None:
                         return applied
@@ -298,7 +331,8 @@ def update(
         time.sleep(0.01)
         if (indexed_seq(index_dir) or 0) >= target:
             return 0  # the other writer did it
-    # no index yet, or so many changes that a fresh build is faster (rebuild takes the lock itself)
+    # no index yet, one of another change log, or so many changes that a fresh build is faster
+    # (rebuild takes the lock itself)
     return rebuild(store, index_dir).records
 
 
@@ -334,7 +368,7 @@ def _apply_changes(store: RecordStore, index_dir: Path, seq: int) -> int | None:
         except BaseException:
             writer.cancel()
             raise
-    _write_seq(index_dir, last)
+    _write_seq(index_dir, last, change_mark(store, last))
     logger.debug("index: %d records updated up to change %d", len(changed), last)
     return len(changed)
 
