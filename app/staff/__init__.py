@@ -11,7 +11,8 @@ JSON API under ``/staff/api/`` (every route needs the key, see ``app/auth.py``):
     GET    /staff/api/profiles/<name>/runs      its run history
     GET    /staff/api/runs/<id>                 live progress, then the report, of one run
 
-The page ``/staff/`` lists the profiles with a Run button and the run history.
+The page ``/staff/`` lists the profiles with a Run button and the run history. ``/health``
+(:mod:`app.staff.health`, no key) answers monitoring.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="template
 
 def init_app(app: Flask) -> None:
     """Registers the staff blueprint."""
-    from app.staff import api, pages  # noqa: F401 - they add their routes to bp
+    from app.staff import api, health, pages  # noqa: F401 - api and pages add their routes to bp
 
     app.register_blueprint(bp)
+    health.init_app(app)
