@@ -75,3 +75,10 @@ def test_unavailable_without_a_store(tmp_path):
     body = response.get_json()
     assert body["status"] == "unavailable" and "pressmark init" in body["problems"][0]
     assert not Path(tmp_path / "none.db").exists()
+
+
+def test_unavailable_with_a_corrupt_store(tmp_path):
+    (tmp_path / "p.db").write_bytes(b"garbage" * 1000)
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "p.db")})
+    response = app.test_client().get("/health")
+    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"

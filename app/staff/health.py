@@ -17,6 +17,7 @@ OAI-PMH; monitoring reads ``status`` and ``problems``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
@@ -36,11 +37,33 @@ bp = Blueprint("health", __name__)
 def health() -> Any:
     config = current_app.config
     try:
-        store = open_store(config)
-    except StoreError as exc:
+        last, records, harvest_failed, publish_failed = _store_state(config)
+    except (StoreError, sqlite3.Error) as exc:
         logger.error("health: record store unavailable: %s", exc)
         body = {"status": "unavailable", "problems": [f"record store: {exc}"]}
         return jsonify(body), 503
+    problems = []
+    state = _index_state(config["INDEX_DIR"], last)
+    if state["state"] in ("missing", "building"):
+        problems.append(f"search index {state['state']}: SRU cannot search yet")
+    problems += [f"harvest profile {name}: last run failed" for name in harvest_failed]
+    problems += [f"publishing profile {name}: last run failed" for name in publish_failed]
+    return jsonify(
+        {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "store": {"records": records, "last_change": last},
+            "index": state,
+            "harvest": {"failed": harvest_failed},
+            "publish": {"failed": publish_failed},
+        }
+    )
+
+
+def _store_state(config) -> tuple[int, int, list[str], list[str]]:
+    """Returns the last change, the live records, and the harvest and publishing profiles whose
+    last run failed."""
+    store = open_store(config)
     try:
         last = store.last_change()
         records = store.conn.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()
@@ -57,22 +80,7 @@ def health() -> Any:
         ]
     finally:
         store.close()
-    problems = []
-    state = _index_state(config["INDEX_DIR"], last)
-    if state["state"] in ("missing", "building"):
-        problems.append(f"search index {state['state']}: SRU cannot search yet")
-    problems += [f"harvest profile {name}: last run failed" for name in harvest_failed]
-    problems += [f"publishing profile {name}: last run failed" for name in publish_failed]
-    return jsonify(
-        {
-            "status": "degraded" if problems else "ok",
-            "problems": problems,
-            "store": {"records": records[0], "last_change": last},
-            "index": state,
-            "harvest": {"failed": harvest_failed},
-            "publish": {"failed": publish_failed},
-        }
-    )
+    return last, records[0], harvest_failed, publish_failed
 
 
 def _index_state(index_dir: str, last: int) -> dict[str, Any]:
