@@ -64,6 +64,7 @@ def backup(store: RecordStore, target: str | Path, *, replace: bool = False) -> 
         copy = sqlite3.connect(part, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot write {part}: {exc}") from exc
+    finished = False
     try:
         store.conn.backup(copy)  # all pages in one step: one read transaction, one snapshot
         check = copy.execute("PRAGMA integrity_check").fetchone()[0]
@@ -75,18 +76,17 @@ def backup(store: RecordStore, target: str | Path, *, replace: bool = False) -> 
         )
         copy.execute("PRAGMA journal_mode = DELETE")
         records = copy.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()[0]
-    except sqlite3.Error as exc:
         copy.close()
-        part.unlink(missing_ok=True)
+        with open(part, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(part, target)
+        finished = True
+    except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"backup to {target} failed: {exc}") from exc
-    except BaseException:
+    finally:
         copy.close()
-        part.unlink(missing_ok=True)
-        raise
-    copy.close()
-    with open(part, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(part, target)
+        if not finished:
+            part.unlink(missing_ok=True)
     report = BackupReport(target, records, target.stat().st_size, time.monotonic() - started)
     logger.info("%s", report.summary())
     return report
