@@ -3,9 +3,10 @@
 The schema is generated from :mod:`indexer.fields` and written with the codec and field types of
 :mod:`indexer.index_format`. ``rebuild`` writes a new index beside the old one and swaps them;
 ``update`` applies the store's change log since the last indexed sequence number (kept in
-``pressmark-seq`` inside the index). Every write holds an exclusive ``flock`` on the
-file ``<index>.lock`` beside the index, so one writer runs at a time across threads and processes
-(Whoosh allows one). A :class:`Follower` thread per server process polls the change log.
+``pressmark-seq`` inside the index). Every write holds an exclusive ``flock`` on the file
+``<index>.lock`` beside the index, so one writer runs at a time across threads and processes
+(Whoosh allows one). A follower thread per server process polls the change log
+(:mod:`indexer.follower`).
 
 A searcher sees the index as it was when opened; readers open a new one to see later changes (never
 ``Searcher.refresh()``; the SRU server keeps open searchers while the store has no newer change, see
@@ -22,7 +23,6 @@ import os
 import shutil
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -429,67 +429,3 @@ def search_ids(index_dir: str | Path, cql: str) -> list[str]:
         translated = translate(cql, local_tags(searcher))
         docnums = sorted(searcher.docs_for_query(translated.query))
         return ids_of(searcher, docnums)
-
-
-# following the change log ----------------------------------------------------------------------
-
-
-class Follower(threading.Thread):
-    """Applies the store's change log to the index every ``interval`` seconds, in the background.
-
-    One per process and index; safe with several processes (the writer lock is a ``flock``). The
-    thread ends when its owner (the app) is garbage-collected or :meth:`stop` is called.
-    """
-
-    def __init__(
-        self, owner: object, open_store: Callable[[], RecordStore], index_dir: str, interval: float
-    ) -> None:
-        super().__init__(name=f"index-follower {index_dir}", daemon=True)
-        self.owner = weakref.ref(owner)
-        self.open_store = open_store
-        self.index_dir = index_dir
-        self.interval = interval
-        self.stopping = threading.Event()
-
-    def stop(self) -> None:
-        """Asks the thread to end after its current pass."""
-        self.stopping.set()
-
-    def run(self) -> None:
-        store = None
-        try:
-            while not self.stopping.wait(self.interval) and self.owner() is not None:
-                try:
-                    if store is None:
-                        store = self.open_store()
-                    update(store, self.index_dir)
-                except Exception:
-                    logger.exception("index follower: update failed")
-                    if store is not None:
-                        store.close()
-                        store = None
-                    self.stopping.wait(max(self.interval, 1.0) * 5)
-        finally:
-            if store is not None:
-                store.close()
-
-
-_followers: dict[tuple[int, str], Follower] = {}
-_followers_lock = threading.Lock()
-
-
-def follow(
-    owner: object, open_store: Callable[[], RecordStore], index_dir: str, interval: float
-) -> Follower | None:
-    """Starts (once per process and index) the thread that keeps the index current."""
-    if interval <= 0:
-        return None
-    key = (os.getpid(), str(index_dir))
-    with _followers_lock:
-        follower = _followers.get(key)
-        if follower is not None and follower.is_alive():
-            return follower
-        follower = Follower(owner, open_store, str(index_dir), interval)
-        _followers[key] = follower
-        follower.start()
-        return follower

@@ -11,6 +11,7 @@ from sru_fixtures import build_index, common_title_word, year
 
 from app.resources import open_store
 from indexer import index, search
+from indexer.follower import follow
 
 
 def _record(title: str) -> Record:
@@ -100,7 +101,7 @@ def test_concurrent_writers_and_readers(store, app):
 
 def test_follower_makes_a_change_searchable_within_a_second(store, app):
     index_dir = build_index(store, app)
-    follower = index.follow(app, lambda: open_store(app.config), str(index_dir), 0.1)
+    follower = follow(app, lambda: open_store(app.config), str(index_dir), 0.1)
     try:
         item = store.conn.execute(
             "SELECT barcode FROM items WHERE status = 'available' LIMIT 1"

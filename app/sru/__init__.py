@@ -14,7 +14,7 @@ from lxml import etree
 from app.resources import open_store
 from app.sru import operations, records, responses
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
-from indexer import index
+from indexer.follower import follow
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def _follow_store() -> None:
     interval = float(config["INDEX_FOLLOW_INTERVAL"] or 0)
     if interval > 0:
         app = current_app._get_current_object()
-        index.follow(app, lambda: open_store(config), config["INDEX_DIR"], interval)
+        follow(app, lambda: open_store(config), config["INDEX_DIR"], interval)
 
 
 def init_app(app: Flask) -> None:
