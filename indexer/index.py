@@ -191,15 +191,14 @@ def change_mark(store: RecordStore, seq: int) -> str:
     return f"{store_id}:none" if row is None else f"{store_id}:{row[0]}:{row[1]}:{row[2]}"
 
 
-def _follows(store: RecordStore, index_dir: Path) -> bool:
-    """Returns whether the index was built from this store's change log.
+def _follows(store: RecordStore, found: tuple[int, str]) -> bool:
+    """Returns whether an index at (sequence number, mark) was built from this store's change log.
 
     The index keeps the mark of the last change it applied. A store restored from a backup has
     another identity, and a store copied back by hand lacks that change or has another under its
     number: its index is then rebuilt.
     """
-    found = _seq_file(index_dir)
-    return found is not None and found[1] == change_mark(store, found[0])
+    return found[1] == change_mark(store, found[0])
 
 
 def _write_seq(index_dir: Path, seq: int, mark: str) -> None:
@@ -308,21 +307,22 @@ def update(
     returns None.
     """
     index_dir = Path(index_dir)
-    seq = indexed_seq(index_dir)
+    found = _seq_file(index_dir)
     target = store.last_change()
-    if seq is not None and target == seq and _follows(store, index_dir):
+    if found is not None and found[0] == target and _follows(store, found):
         return 0
     deadline = time.monotonic() + wait
     while True:
         with write_lock(index_dir, blocking=blocking) as locked:
             if locked:
-                seq = indexed_seq(index_dir)  # another writer may have moved it meanwhile
-                if seq is not None and not _follows(store, index_dir):
+                found = _seq_file(index_dir)  # another writer may have moved it meanwhile
+                if found is not None and not _follows(store, found):
                     logger.warning(
-                        "index: change %d is not the store's (a restored store?): rebuilding", seq
+                        "index: change %d is not the store's (a restored store?): rebuilding",
+                        found[0],
                     )
-                elif seq is not None and whoosh_index.exists_in(str(index_dir)):
-                    applied = _apply_changes(store, index_dir, seq)
+                elif found is not None and whoosh_index.exists_in(str(index_dir)):
+                    applied = _apply_changes(store, index_dir, found[0])
                     if applied is not None:
                         return applied
                 break
