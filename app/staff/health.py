@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
 
-from app.resources import open_store
+from app.resources import get_store
 from harvester.profiles import Profiles as HarvestProfiles
 from indexer import index
 from indexer.publish_profiles import Profiles as PublishProfiles
@@ -37,7 +37,7 @@ bp = Blueprint("health", __name__)
 def health() -> Any:
     config = current_app.config
     try:
-        last, records, harvest_failed, publish_failed = _store_state(config)
+        last, records, harvest_failed, publish_failed = _store_state()
     except (StoreError, sqlite3.Error) as exc:
         logger.error("health: record store unavailable: %s", exc)
         body = {"status": "unavailable", "problems": [f"record store: {exc}"]}
@@ -60,27 +60,23 @@ def health() -> Any:
     )
 
 
-def _store_state(config) -> tuple[int, int, list[str], list[str]]:
+def _store_state() -> tuple[int, int, list[str], list[str]]:
     """Returns the last change, the live records, and the harvest and publishing profiles whose
     last run failed."""
-    store = open_store(config)
-    try:
-        last = store.last_change()
-        records = store.conn.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()
-        harvesting, publishing = HarvestProfiles(store), PublishProfiles(store)
-        harvest_failed = [
-            p.name
-            for p in harvesting.all()
-            if [run["status"] for run in harvesting.runs(p.name, limit=1)] == ["failed"]
-        ]
-        publish_failed = [
-            p.name
-            for p in publishing.all()
-            if [run.status for run in publishing.runs(p.name, 1)] == ["failed"]
-        ]
-    finally:
-        store.close()
-    return last, records[0], harvest_failed, publish_failed
+    store = get_store()  # closed when the request ends
+    records = store.conn.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()
+    harvesting, publishing = HarvestProfiles(store), PublishProfiles(store)
+    harvest_failed = [
+        p.name
+        for p in harvesting.all()
+        if [run["status"] for run in harvesting.runs(p.name, limit=1)] == ["failed"]
+    ]
+    publish_failed = [
+        p.name
+        for p in publishing.all()
+        if [run.status for run in publishing.runs(p.name, 1)] == ["failed"]
+    ]
+    return store.last_change(), records[0], harvest_failed, publish_failed
 
 
 def _index_state(index_dir: str, last: int) -> dict[str, Any]:
