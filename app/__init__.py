@@ -1,16 +1,19 @@
-"""Pressmark's HTTP face: OAI-PMH data provider, SRU server, staff and Alma-style APIs.
+"""Pressmark's HTTP face: OAI-PMH data provider, SRU server, staff and Alma-style APIs, and the CLI.
 
 Data flow::
 
-    files (.mrc, MARCXML) -> indexer.marc -+
-    remote OAI-PMH -------> harvester -----+-> indexer.store -> indexer.index (derived, rebuildable)
-    OAI-PMH request -> app.oai -> store: records by datestamp/set --------------> XML response
-    SRU request ----> app.sru -> index: CQL -> ids -> store: records by id ----> XML response
+    files (.mrc, MARCXML) -> indexer.load -----+
+    remote OAI-PMH -------> harvester ---------+-> indexer.store -> indexer.search (derived)
+    OAI-PMH request -> app.oai -> store: published records by datestamp/set ---> XML response
+    SRU request ----> app.sru -> search: CQL -> ids -> store: records by id ---> XML response
+
+Packages: ``oai``, ``sru``, ``almaws`` (Alma-style APIs), ``staff`` (harvest profiles, ``/health``),
+``downloads`` (``/publish/``) and ``cli`` (the ``pressmark`` commands). Each protocol package keeps
+its own default settings in a ``config`` module; :func:`create_app` reads them in order.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -18,6 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.cli import FlaskGroup
+
+from app import almaws, cli, downloads, oai, resources, sru, staff
+from app import config as core_config
+from app.almaws import config as almaws_config
+from app.oai import config as oai_config
+from app.sru import config as sru_config
+from app.staff import config as staff_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.environ.get("PRESSMARK_INSTANCE_PATH") or None,
     )
-    for module in config_modules():
+    for module in CONFIG_MODULES:
         app.config.from_object(module)
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("PRESSMARK_CONFIG"):
@@ -43,39 +54,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SAMPLE_DIR"] = str(app.config["SAMPLE_DIR"] or PROJECT_ROOT / "sample_records")
     configure_logging(app.config["LOG_LEVEL"])
 
-    from app import cli, resources
-
     resources.init_app(app)
     cli.init_app(app)
-    _register_blueprints(app)
+    for package in BLUEPRINT_PACKAGES:
+        package.init_app(app)
     return app
 
 
-#: Modules of default settings: the core's, then each protocol's own (those that exist).
-CONFIG_MODULES = (
-    "app.config",
-    "app.oai.config",
-    "app.sru.config",
-    "app.almaws.config",
-    "app.staff.config",
-)
+#: Modules of default settings: the core's, then each protocol's own.
+CONFIG_MODULES = (core_config, oai_config, sru_config, almaws_config, staff_config)
 
-
-def optional_modules(names: tuple[str, ...]) -> list[Any]:
-    """Imports the modules of ``names`` that exist (a stage not built yet is simply absent)."""
-    found = []
-    for name in names:
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if not exc.name or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-    return found
-
-
-def config_modules() -> list[Any]:
-    """Returns the modules of default settings that are present, in order."""
-    return optional_modules(CONFIG_MODULES)
+#: Packages that register their blueprints (``init_app(app)``).
+BLUEPRINT_PACKAGES = (oai, sru, almaws, staff, downloads)
 
 
 def _loads(value: str) -> Any:
@@ -83,14 +73,6 @@ def _loads(value: str) -> Any:
         return json.loads(value)
     except ValueError:
         return value
-
-
-def _register_blueprints(app: Flask) -> None:
-    """Lets each protocol package that is present register its blueprint (``init_app(app)``)."""
-    for module in optional_modules(
-        ("app.oai", "app.sru", "app.almaws", "app.staff", "app.downloads")
-    ):
-        module.init_app(app)
 
 
 def configure_logging(level: str) -> None:
@@ -103,3 +85,12 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     # pymarc logs every odd indicator at WARNING; our reader reports what matters per record
     logging.getLogger("pymarc").setLevel(logging.ERROR)
+
+
+#: The ``pressmark`` script (``[project.scripts]``): a FlaskGroup that creates the app and runs the
+#: commands :mod:`app.cli` registered on it.
+main = FlaskGroup(
+    create_app=create_app,
+    add_default_commands=False,
+    help="Pressmark: publish a library catalogue over OAI-PMH and SRU, harvest others into it.",
+)

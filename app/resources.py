@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from indexer.publish import PublishOptions
+from indexer.marc.published import PublishOptions
 from indexer.rules import RuleSet, compile_rules, read_rule_file
-from indexer.store import RecordStore, StoreError
+from indexer.store.records import RecordStore, StoreError
 
 
 def publish_options(config) -> PublishOptions:

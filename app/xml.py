@@ -8,8 +8,8 @@ from functools import lru_cache
 
 from lxml import etree
 
-from indexer.dublin_core import DC_NS, OAI_DC_NS, OAI_DC_SCHEMA
-from indexer.marcxml import MARC_NS, MARC_SCHEMA_LOCATION, XSI_NS, clean_text, escape_attr
+from indexer.marc.dublin_core import DC_NS, OAI_DC_NS, OAI_DC_SCHEMA
+from indexer.marc.marcxml import MARC_NS, MARC_SCHEMA_LOCATION, XSI_NS, clean_text, escape_attr
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"

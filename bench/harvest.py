@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from harvester.client import ClientOptions  # noqa: E402
 from harvester.harvest import harvest  # noqa: E402
 from harvester.profiles import Profile  # noqa: E402
-from indexer.load import load_file  # noqa: E402
-from indexer.store import RecordStore  # noqa: E402
+from indexer.load.records import load_file  # noqa: E402
+from indexer.store.records import RecordStore  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "combined.xml.gz"
 

@@ -24,9 +24,9 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "combined.xml.gz"
 CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from indexer.load import load_file
-from indexer.store import RecordStore
-from indexer.publish import PublishOptions
+from indexer.load.records import load_file
+from indexer.store.records import RecordStore
+from indexer.marc.published import PublishOptions
 store = RecordStore(sys.argv[2], create=True,
                     publish=PublishOptions(holdings_852=True, availability=True))
 match = () if sys.argv[4] == "none" else tuple(sys.argv[4].split(","))

@@ -43,13 +43,13 @@ def open_store(db: Path, *, create: bool = False):
     """Opens the store with the default publishing settings (as the served app has them)."""
     from app import config
     from app.resources import publish_options
-    from indexer.store import RecordStore
+    from indexer.store.records import RecordStore
 
     return RecordStore(db, create=create, publish=publish_options(vars(config)))
 
 
 def load(db: Path, corpus: Path) -> int:
-    from indexer.load import load_file
+    from indexer.load.records import load_file
 
     store = open_store(db, create=True)
     started = time.perf_counter()

@@ -21,12 +21,13 @@ sys.path.insert(0, str(ROOT))
 
 from pymarc import Field, Subfield  # noqa: E402
 
-from indexer.file_publish import run_profile  # noqa: E402
-from indexer.load import store_entries  # noqa: E402
-from indexer.marc import read_file  # noqa: E402
-from indexer.publish import PublishOptions  # noqa: E402
-from indexer.publish_profiles import Profiles, PublishProfile  # noqa: E402
-from indexer.store import RecordStore  # noqa: E402
+from indexer.load.records import store_entries  # noqa: E402
+from indexer.marc.published import PublishOptions  # noqa: E402
+from indexer.marc.reader import read_file  # noqa: E402
+from indexer.publishing.profile import PublishProfile  # noqa: E402
+from indexer.publishing.profiles import Profiles  # noqa: E402
+from indexer.publishing.runner import run_profile  # noqa: E402
+from indexer.store.records import RecordStore  # noqa: E402
 
 SHARED = Path(os.environ.get("PRESSMARK_SHARED", ROOT.parent / "shared"))
 

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.marc import read_file  # noqa: E402
-from indexer.marcxml import record_to_xml  # noqa: E402
+from indexer.marc.marcxml import record_to_xml  # noqa: E402
+from indexer.marc.reader import read_file  # noqa: E402
 from indexer.rules import compile_rules  # noqa: E402
 
 SHARED = Path(os.environ.get("PRESSMARK_SHARED", ROOT.parent / "shared"))

@@ -49,8 +49,9 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.resources import open_store  # noqa: E402
-from indexer import index  # noqa: E402
-from indexer.load import load_file  # noqa: E402
+from indexer.load.records import load_file  # noqa: E402
+from indexer.search import index  # noqa: E402
+from indexer.search.queries import search_ids  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "combined.xml.gz"
 STOP = {"the", "and", "of", "a", "an", "in", "on", "to", "for", "with", "by", "de", "la", "le"}
@@ -163,7 +164,7 @@ def battery(store, index_dir: Path, size: int = 48) -> list[str]:
             params["recordSchema"] = "dc"
         elif n % 11 == 7:
             params["recordSchema"] = "mods"
-        if n % 6 == 1 and len(index.search_ids(index_dir, query)) > 20:
+        if n % 6 == 1 and len(search_ids(index_dir, query)) > 20:
             params["startRecord"] = "11"
         paths.append("/sru?" + urllib.parse.urlencode(params))
     return paths
@@ -309,7 +310,9 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("indexer.load").setLevel(logging.ERROR)  # one line per rejected record
+    logging.getLogger("indexer.load.records").setLevel(
+        logging.ERROR
+    )  # one line per rejected record
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.data or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

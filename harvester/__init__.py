@@ -3,11 +3,15 @@
 Data flow::
 
     remote OAI-PMH -> client (strict pages) -> harvest (profile: normalize, match, merge)
-                   -> indexer.store.put (new datestamp, published XML) -> OAI-PMH / SRU
+                   -> indexer.store.records.put (new datestamp, published XML) -> OAI-PMH / SRU
 
 Modules: ``client`` (the strict client), ``harvest`` (runs and their reports), ``profiles`` (import
 profiles, run history, checkpoints, locks), ``merge`` (merge policies), ``crosswalk`` (oai_dc to
-MARC), ``normalize`` (the normalization-rules hook).
+MARC), ``normalize`` (the normalization-rules hook), ``pages`` (parsing one response), ``records``
+(storing one harvested record), ``report`` and ``runs`` (run history and locks).
+
+It may import ``indexer.marc``, ``indexer.store`` and ``indexer.rules``; only ``app.cli`` and
+``app.staff`` import it.
 """
 
 from harvester.client import ClientOptions, HarvestError, OAIClient, ProtocolError

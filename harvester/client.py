@@ -32,7 +32,7 @@ from sickle.response import OAIResponse
 
 from harvester.crosswalk import DC_NS, dc_to_marc
 from harvester.pages import OAI_NS, HarvestError, ProtocolError, RetryableError, parse_page
-from indexer.marcxml import MARC_NS, record_from_element
+from indexer.marc.marcxml import MARC_NS, record_from_element
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import re
 from lxml import etree
 from pymarc import Field, Indicators, Leader, Record, Subfield
 
-from indexer.marcxml import clean_text
+from indexer.marc.marcxml import clean_text
 
 DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_ELEMENTS_NS = "http://purl.org/dc/elements/1.1/"

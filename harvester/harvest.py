@@ -24,7 +24,7 @@ from harvester.normalize import Normalizer, RulesError, load_rules
 from harvester.profiles import Profile, Profiles
 from harvester.records import apply_record
 from harvester.report import HarvestReport, report_from_run
-from indexer.store import RecordStore
+from indexer.store.records import RecordStore
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 from harvester.merge import DEFAULT_LOCAL_FIELDS, MERGE_POLICIES, tag_pattern
 from harvester.normalize import RulesError, load_rules
 from harvester.runs import LockedError, RunHistory
-from indexer import matching
-from indexer.store import RecordStore
+from indexer.store import matching
+from indexer.store.records import RecordStore
 
 __all__ = ["DDL", "LockedError", "Profile", "ProfileError", "Profiles"]
 

@@ -9,8 +9,8 @@ from harvester.merge import keep_local_fields
 from harvester.normalize import Normalizer
 from harvester.profiles import Profile
 from harvester.report import HarvestReport
-from indexer import matching
-from indexer.store import RecordStore
+from indexer.store import matching
+from indexer.store.records import RecordStore
 
 
 def apply_record(

@@ -1,7 +1,7 @@
 """Run history, checkpoints and run locks (one run per profile at a time), in the store's database.
 
 A lock row names its holder (host, process, owner token) and is refreshed at every checkpoint; a
-lock whose holder is dead (:mod:`indexer.run_locks`: its process is gone, or it has not been
+lock whose holder is dead (:mod:`indexer.store.run_locks`: its process is gone, or it has not been
 refreshed for ``LOCK_STALE_SECONDS``) is taken over, so a run killed with SIGKILL never blocks its
 profile for good.
 """
@@ -15,10 +15,10 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
-from indexer.run_locks import drop_owner, hold_owner, owner_token, stale_reason
+from indexer.store.run_locks import drop_owner, hold_owner, owner_token, stale_reason
 
 if TYPE_CHECKING:
-    from indexer.store import RecordStore
+    from indexer.store.records import RecordStore
 
 
 class LockedError(Exception):

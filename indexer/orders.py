@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from pymarc import Field, Indicators, Record, Subfield
 
-from indexer import matching
+from indexer.store import matching
 
 if TYPE_CHECKING:
-    from indexer.store import RecordStore
+    from indexer.store.records import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def _line(row: tuple) -> PoLine:
 
 
 def _keys(metadata: dict[str, str], method: str) -> list[str]:
-    """Returns the match keys of the metadata for one method (as ``indexer.matching`` makes them)."""
+    """Returns the match keys of the metadata for one method (as ``indexer.store.matching`` makes them)."""
     values = [
         v
         for v in metadata.get({"isbn": "isbn", "issn": "issn"}.get(method, ""), "")

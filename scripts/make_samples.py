@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.marc import read_file  # noqa: E402
-from indexer.marcxml import MARC_NS, record_to_xml  # noqa: E402
-from indexer.matching import control_number  # noqa: E402
+from indexer.marc.marcxml import MARC_NS, record_to_xml  # noqa: E402
+from indexer.marc.reader import read_file  # noqa: E402
+from indexer.store.matching import control_number  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_records"
 LIBRARIES = [("MAIN", "Main Library"), ("LAW", "Law Library"), ("MUSIC", "Music Library")]

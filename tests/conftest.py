@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harvest_fixtures import build_source_store
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.resources import open_store
-from indexer.inventory_load import load_inventory
-from indexer.load import load_file
+from indexer.load.inventory import load_inventory
+from indexer.load.records import load_file
+from indexer.store.records import RecordStore
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -86,11 +86,10 @@ def store(app):
     store.close()
 
 
-@pytest.fixture(scope="module")
-def source_store(tmp_path_factory):
-    """The sample records in a store of their own, read by the fake OAI-PMH providers
-    of the harvest tests."""
-    store = build_source_store(tmp_path_factory.mktemp("source"))
+@pytest.fixture
+def empty(tmp_path):
+    """A new, empty record store of its own."""
+    store = RecordStore(tmp_path / "s.db", create=True)
     yield store
     store.close()
 

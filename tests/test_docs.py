@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from app import config_modules, create_app
+from app import CONFIG_MODULES, create_app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -30,7 +30,7 @@ def test_every_command_is_in_the_readme_with_help_and_an_example():
 
 
 def test_every_setting_has_a_docstring_and_is_in_the_readme():
-    for module in config_modules():
+    for module in CONFIG_MODULES:
         tree = ast.parse(inspect.getsource(module))
         body = tree.body
         for node, following in zip(body, body[1:] + [None], strict=True):

@@ -34,7 +34,7 @@ from app.almaws import acq, bibs, items
 from app.almaws.errors import AlmaError, bad_parameter, error_response
 from app.almaws.representation import wants_json_quietly
 from app.auth import require_api_key
-from indexer.store import StoreError
+from indexer.store.records import StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from lxml import etree
 from app.almaws.errors import GENERAL, AlmaError, bad_parameter
 from app.almaws.representation import json_response, text, wants_json, xml_response
 from app.resources import get_store
-from indexer import matching
-from indexer.marcxml import SAFE_PARSER
+from indexer.marc.marcxml import SAFE_PARSER
 from indexer.orders import METADATA_KEYS, OrderError, Orders, PoLine
+from indexer.store import matching
 
 NO_SUCH_LINE = "401875"
 BAD_MMS_ID = "60143"

@@ -5,7 +5,7 @@
   or deleted MMS IDs are left out of the list, as in Alma.
 
 ``expand=p_avail`` adds an AVA field per holding, ``e_avail`` an AVE per portfolio, ``d_avail`` an AVD
-per representation (``indexer.enrich.availability_fields``). They reflect the inventory at the time
+per representation (``indexer.marc.enrich.availability_fields``). They reflect the inventory at the time
 of the call: a loan shows at once.
 
 Ref: <https://developers.exlibrisgroup.com/alma/apis/docs/bibs/R0VUIC9hbG1hd3MvdjEvYmlicy97bW1zX2lkfQ==/>
@@ -28,8 +28,8 @@ from app.almaws.representation import (
     xml_response,
 )
 from app.resources import get_store
-from indexer.enrich import availability_fields
-from indexer.store import RecordStore, StoredRecord
+from indexer.marc.enrich import availability_fields
+from indexer.store.records import RecordStore, StoredRecord
 
 #: expand value -> the availability field it adds.
 EXPANDS = {"p_avail": "AVA", "e_avail": "AVE", "d_avail": "AVD"}

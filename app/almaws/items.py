@@ -26,9 +26,9 @@ from app.almaws.bibs import bib_summary, check_mms_id
 from app.almaws.errors import NO_HOLDING, NO_ITEM, NOT_VALID, AlmaError, bad_parameter
 from app.almaws.representation import json_response, text, wants_json, xml_response
 from app.resources import get_store
-from indexer.inventory import Holding, Item
-from indexer.inventory_store import InventoryError
-from indexer.marcxml import SAFE_PARSER
+from indexer.marc.inventory import Holding, Item
+from indexer.marc.marcxml import SAFE_PARSER
+from indexer.store.inventory import InventoryError
 
 #: op -> item status.
 OPERATIONS = {"loan": "loaned", "return": "available", "scan": "available", "missing": "missing"}

@@ -14,7 +14,7 @@ from lxml import etree
 from pymarc import Record
 
 from app.almaws.errors import bad_parameter
-from indexer.marcxml import clean_text
+from indexer.marc.marcxml import clean_text
 
 
 def wants_json() -> bool:

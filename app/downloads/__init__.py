@@ -14,45 +14,16 @@ served; any other name is a 404, and a recorded file removed from disk since is 
 
 from __future__ import annotations
 
-import logging
-import sqlite3
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, Response, g, request
+from app.downloads import views
+from app.downloads.blueprint import bp
 
-from app.downloads import credentials
-from indexer.store import StoreError
-
-logger = logging.getLogger(__name__)
-
-bp = Blueprint("downloads", __name__, url_prefix="/publish", template_folder="templates")
-
-
-@bp.before_request
-def authenticate() -> Response | None:
-    """Refuses, with a Basic challenge, every request of the blueprint without an accepted key."""
-    source, problem = credentials.check(request)
-    if problem:
-        from app.downloads.views import error_response
-
-        response = error_response(401, problem)
-        response.headers["WWW-Authenticate"] = credentials.CHALLENGE
-        return response
-    g.download_key_source = source
-    return None
-
-
-@bp.errorhandler(StoreError)
-@bp.errorhandler(sqlite3.Error)
-def unavailable(error: Exception) -> Response:
-    """A store that cannot be opened or read (missing, locked) is a 503, never a traceback."""
-    from app.downloads.views import error_response
-
-    logger.error("download page while the store is unavailable: %s", error)
-    return error_response(503, "The catalogue is not available now; try again later.")
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Registers the ``/publish`` blueprint."""
-    from app.downloads import views  # noqa: F401 - it adds its routes to bp
-
+    """Registers the ``/publish`` blueprint (:mod:`~app.downloads.views` adds its routes to it)."""
+    assert views.bp is bp
     app.register_blueprint(bp)

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from indexer.publish_profiles import Profiles, PublishProfile, PublishRun
+    from indexer.publishing.profile import PublishProfile
+    from indexer.publishing.profiles import Profiles
+    from indexer.publishing.runs import PublishRun
 
 logger = logging.getLogger(__name__)
 

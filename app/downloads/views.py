@@ -6,10 +6,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, g, jsonify, make_response, render_template, request, send_file, url_for
+from flask import Response, g, jsonify, render_template, request, send_file, url_for
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
-from app.downloads import bp
+from app.downloads.blueprint import bp, error_response
 from app.downloads.listing import (
     STATES,
     FileEntry,
@@ -21,32 +21,13 @@ from app.downloads.listing import (
     profile_entry,
 )
 from app.resources import get_store
-from indexer.publish_profiles import Profiles, PublishProfile
+from indexer.publishing.profile import PublishProfile
+from indexer.publishing.profiles import Profiles
 
 logger = logging.getLogger(__name__)
 
 RUNS_SHOWN = 20
 """Runs of each profile listed, newest first."""
-
-TITLES = {
-    401: "Authentication required",
-    404: "Not found",
-    410: "Gone",
-    503: "Service unavailable",
-}
-
-
-def error_response(status: int, message: str) -> Response:
-    """Returns an error: JSON for the ``/publish/api/`` routes, else a small HTML page."""
-    if (request.endpoint or "").startswith("downloads.api_"):
-        response = jsonify({"error": message, "status": status})
-    else:
-        title = TITLES.get(status, "Error")
-        response = make_response(
-            render_template("downloads/error.html", title=title, message=message)
-        )
-    response.status_code = status
-    return response
 
 
 def _iso(seconds: float | None) -> str | None:

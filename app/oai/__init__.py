@@ -20,7 +20,7 @@ from app.oai.errors import OAIError
 from app.oai.responses import Context
 from app.oai.verbs import Arguments, parse
 from app.resources import get_store
-from indexer.store import StoreError
+from indexer.store.records import StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """OAI-PMH responses: the envelope, errors, one builder per verb (the lists: ``lists.py``).
 
 Every builder returns the response's bytes. Records are spliced into an envelope built with lxml:
-their published XML is stored ready (``indexer.publish``), so it is never parsed again here.
+their published XML is stored ready (``indexer.marc.published``), so it is never parsed again here.
 Ref: <https://www.openarchives.org/OAI/openarchivesprotocol.html>
 """
 
@@ -37,7 +37,7 @@ from app.xml import (
     format_datestamp,
     sub,
 )
-from indexer.store import RecordStore
+from indexer.store.records import RecordStore
 
 SCHEMA_LOCATION = f"{{{XSI_NS}}}schemaLocation"
 COMPRESSIONS = ("gzip", "deflate")

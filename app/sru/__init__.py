@@ -14,7 +14,7 @@ from lxml import etree
 from app.resources import open_store
 from app.sru import operations, records, responses
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
-from indexer.follower import follow
+from indexer.search.follower import follow
 
 logger = logging.getLogger(__name__)
 

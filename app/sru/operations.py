@@ -16,16 +16,16 @@ from app.sru import pool
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
 from app.sru.records import SCHEMAS, schema_key
 from app.sru.sort_keys import parse_sort_keys
-from indexer import index
-from indexer.cql import QueryError, translate
-from indexer.schema import StoreError
+from indexer.search import index, searching
+from indexer.search.cql import QueryError, translate
+from indexer.store.schema import StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cql.parser import CQLSearchClause, CQLTriple
 
-    from indexer.store import RecordStore
+    from indexer.store.records import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ def search(req: SRURequest) -> Page:
                 Diagnostic.SORT_NOT_SUPPORTED, "sortKeys and a CQL sortBy clause together"
             )
         translated.sort = req.sort
-    total, ids = index.search_page(
+    total, ids = searching.search_page(
         opened.searcher, translated, req.start_record, req.maximum_records
     )
     if req.start_record > 1 and req.start_record > total:

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.resources import open_store
-from indexer import index
+from indexer.search import index
 
 if TYPE_CHECKING:
-    from indexer.store import RecordStore
+    from indexer.store.records import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ BUILD_WAIT = 10.0
 class Opened:
     """A searcher and what was known when it was opened."""
 
-    searcher: Any  # a Whoosh searcher (app code names no engine: indexer.index opens it)
+    searcher: Any  # a Whoosh searcher (app code names no engine: indexer.search.index opens it)
     seq: int  # the index's sequence number, read before the searcher was opened
     local_tags: list[str] = field(default_factory=list)
 

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from indexer.dublin_core import DC_NS, dublin_core
-from indexer.marcxml import MARC_NS, escape_text, record_from_xml
-from indexer.mods import MODS_NS, MODS_SCHEMA, record_to_mods
-from indexer.publish import PublishOptions, marc21_xml
+from indexer.marc.dublin_core import DC_NS, dublin_core
+from indexer.marc.marcxml import MARC_NS, escape_text, record_from_xml
+from indexer.marc.mods import MODS_NS, MODS_SCHEMA, record_to_mods
+from indexer.marc.published import PublishOptions, marc21_xml
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from indexer.store import RecordStore
+    from indexer.store.records import RecordStore
 
 SRW_DC_NS = "info:srw/schema/1/dc-schema"
 DC_OPEN = f'<srw_dc:dc xmlns:srw_dc="{SRW_DC_NS}" xmlns:dc="{DC_NS}">'.encode()

@@ -11,8 +11,9 @@ from lxml import etree
 
 from app.sru.records import SCHEMAS
 from app.sru.xcql import x_query
-from indexer.cql import RELATION_MODIFIERS, SORT_COLUMNS, relations_of
-from indexer.fields import (
+from indexer.marc.marcxml import clean_text, escape_text
+from indexer.search.cql import RELATION_MODIFIERS, SORT_COLUMNS, relations_of
+from indexer.search.fields import (
     ALL_RECORDS,
     COMBINED_TITLES,
     CONTEXT_SETS,
@@ -20,7 +21,6 @@ from indexer.fields import (
     LOCAL_PREFIX,
     index_names,
 )
-from indexer.marcxml import clean_text, escape_text
 
 if TYPE_CHECKING:
     from cql.parser import CQLSearchClause, CQLTriple

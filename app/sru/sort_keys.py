@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from app.sru.diagnostics import Diagnostic, SRUDiagnostic
 from app.sru.records import schema_key
-from indexer.cql import sort_column
+from indexer.search.cql import sort_column
 
 
 def parse_sort_keys(value: str) -> list[tuple[str, bool]]:

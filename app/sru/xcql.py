@@ -13,7 +13,7 @@ from __future__ import annotations
 from cql.parser import CQLSearchClause, CQLTriple
 from lxml import etree
 
-from indexer.marcxml import clean_text
+from indexer.marc.marcxml import clean_text
 
 SRW_NS = "http://www.loc.gov/zing/srw/"
 XCQL_NS = "http://www.loc.gov/zing/cql/xcql/"

@@ -17,14 +17,17 @@ The page ``/staff/`` lists the profiles with a Run button and the run history. `
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from typing import TYPE_CHECKING
 
-bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+from app.staff import api, health, pages
+from app.staff.blueprint import bp
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Registers the staff blueprint."""
-    from app.staff import api, health, pages  # noqa: F401 - api and pages add their routes to bp
-
+    """Registers the staff blueprint (``api`` and ``pages`` add their routes to it) and ``/health``."""
+    assert api.bp is bp and pages.bp is bp
     app.register_blueprint(bp)
     health.init_app(app)

@@ -8,7 +8,7 @@ from flask import Response, current_app, jsonify, request, url_for
 
 from app.auth import require_api_key
 from app.resources import get_store
-from app.staff import bp
+from app.staff.blueprint import bp
 from app.staff.runner import start_run
 from harvester.profiles import LockedError, Profile, ProfileError, Profiles
 from harvester.report import report_from_run

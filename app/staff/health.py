@@ -24,9 +24,9 @@ from flask import Blueprint, Flask, current_app, jsonify
 
 from app.resources import get_store
 from harvester.profiles import Profiles as HarvestProfiles
-from indexer import index
-from indexer.publish_profiles import Profiles as PublishProfiles
-from indexer.schema import StoreError
+from indexer.publishing.profiles import Profiles as PublishProfiles
+from indexer.search import index
+from indexer.store.schema import StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from app.auth import given_key, require_api_key
 from app.resources import get_store
-from app.staff import bp
+from app.staff.blueprint import bp
 from app.staff.runner import start_run
 from harvester.profiles import LockedError, ProfileError, Profiles
 from harvester.report import report_from_run

@@ -5,8 +5,10 @@ Example::
     rules = compile_rules('rule "no local fields" when (TRUE) then removeField "9.." end')
     published = rules.apply(record)   # a normalized copy
 
-Modules: ``lexer`` (tokens, :class:`RuleSyntaxError`), ``paths`` (the quoted field and control
-paths), ``ast`` (conditions, :class:`Rule`), ``parser``, ``actions``, ``interpreter``.
+Modules, each importing only those before it: ``lexer`` (tokens, :class:`RuleSyntaxError`),
+``paths`` (the quoted field and control paths), ``conditions``, ``actions``, ``rule`` (a rule's
+condition and actions), ``parser``, ``interpreter``. The package imports pymarc and nothing else of
+Pressmark's: every other package may use it.
 """
 
 from indexer.rules.interpreter import RuleSet, compile_rules, read_rule_file, rule_text

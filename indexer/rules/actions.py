@@ -21,7 +21,7 @@ from pymarc import Field, Indicators, Leader, Subfield
 if TYPE_CHECKING:
     from pymarc import Record
 
-    from indexer.rules.ast import Condition
+    from indexer.rules.conditions import Condition
     from indexer.rules.paths import ControlPath, FieldPath
 
 

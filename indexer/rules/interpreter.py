@@ -17,8 +17,8 @@ from pathlib import Path
 from pymarc import Record
 
 from indexer.rules.actions import Work
-from indexer.rules.ast import Rule
 from indexer.rules.parser import parse
+from indexer.rules.rule import Rule
 
 
 @dataclass(frozen=True)

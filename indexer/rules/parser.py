@@ -1,4 +1,4 @@
-"""Parser of the rule language: tokens in, :class:`~indexer.rules.ast.Rule` objects out.
+"""Parser of the rule language: tokens in, :class:`~indexer.rules.rule.Rule` objects out.
 
 Grammar (keywords, operators and action names are case-insensitive, as in Alma's examples, which
 write both ``(TRUE)`` and ``(true)``, ``addSubField`` and ``addSubfield``)::
@@ -18,7 +18,7 @@ Ref: <https://knowledge.exlibrisgroup.com/Alma/Product_Documentation/010Alma_Onl
 from __future__ import annotations
 
 from indexer.rules import actions as act
-from indexer.rules.ast import (
+from indexer.rules.conditions import (
     And,
     Condition,
     Const,
@@ -27,10 +27,10 @@ from indexer.rules.ast import (
     ExistsMoreThanOnce,
     Not,
     Or,
-    Rule,
 )
 from indexer.rules.lexer import RuleSyntaxError, Token, tokenize
 from indexer.rules.paths import control_path, field_path
+from indexer.rules.rule import Rule
 
 #: Canonical action names by their lower-case spelling.
 ACTIONS = {
